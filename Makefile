@@ -1,0 +1,116 @@
+# netprog - every entry point of the course. `make help` lists them.
+#
+# Sources: a lesson's files are taken from $(SRC)/NN-name/ when they exist
+# there, otherwise from lessons/NN-name/ (given files live only there).
+# Programs are built to $(OUT)/NN-name/PROGRAM, never next to the sources.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.SUFFIXES:
+
+CC ?= cc
+CSTD := -std=c17
+CPPFLAGS := -D_POSIX_C_SOURCE=200809L
+WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Werror
+CFLAGS ?= -O2 -g
+LDLIBS ?=
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+endif
+VALGRIND ?=
+SRC ?= lessons
+OUT ?= build/$(SRC)
+PEER := build/tests/np-peer
+export VALGRIND SANITIZE
+
+LESSONS := $(sort $(notdir $(wildcard lessons/[0-9][0-9]-*)))
+
+# LESSON may be 3, 03 or 03-file-transfer; empty means every lesson.
+lesson_num = $(firstword $(subst -, ,$(1)))
+lesson_pad = $(if $(filter 0 1 2 3 4 5 6 7 8 9,$(1)),0$(1),$(1))
+ifeq ($(strip $(LESSON)),)
+SELECTED := $(LESSONS)
+else
+SELECTED := $(filter $(call lesson_pad,$(call lesson_num,$(LESSON)))-%,$(LESSONS))
+ifeq ($(SELECTED),)
+$(error no lesson matches LESSON=$(LESSON); the lessons are: $(LESSONS))
+endif
+endif
+
+COMMON := lessons/common
+$(foreach l,$(LESSONS),$(eval include lessons/$(l)/lesson.mk))
+programs_of = $($(call lesson_num,$(1))_PROGRAMS)
+# src_path(lesson, file): the student's or the solution's copy of a file.
+src_path = $(if $(wildcard $(SRC)/$(1)/$(2)),$(SRC)/$(1)/$(2),lessons/$(1)/$(2))
+headers_of = $(wildcard $(COMMON)/*.h lessons/$(1)/*.h $(SRC)/$(1)/*.h)
+
+# The flags a build used are kept in a file, so changing CC, CFLAGS or
+# SANITIZE rebuilds everything that file feeds.
+COMPILE = $(CC) $(CSTD) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) $(SANFLAGS) $(LDFLAGS)
+define stamp_rule
+$(1): FORCE
+	@mkdir -p $$(@D)
+	@echo '$$(COMPILE)' | cmp -s - $$@ || echo '$$(COMPILE)' >$$@
+endef
+$(eval $(call stamp_rule,$(OUT)/.flags))
+$(eval $(call stamp_rule,build/tests/.flags))
+
+define program_rule
+$(OUT)/$(1)/$(2): $(foreach f,$($(call lesson_num,$(1))_$(2)),$(call src_path,$(1),$(f))) \
+		$(COMMON)/np.c $(call headers_of,$(1)) $(OUT)/.flags
+	@mkdir -p $$(@D)
+	$$(COMPILE) -I$(SRC)/$(1) -Ilessons/$(1) -I$(COMMON) -o $$@ \
+		$$(filter %.c,$$^) $$(LDLIBS)
+endef
+$(foreach l,$(LESSONS),$(foreach p,$(call programs_of,$(l)),\
+	$(eval $(call program_rule,$(l),$(p)))))
+
+BINARIES := $(foreach l,$(SELECTED),$(addprefix $(OUT)/$(l)/,$(call programs_of,$(l))))
+
+$(PEER): tests/np-peer.c $(COMMON)/np.c $(COMMON)/np.h build/tests/.flags
+	@mkdir -p $(@D)
+	$(COMPILE) -I$(COMMON) -o $@ $(filter %.c,$^)
+
+.PHONY: help build check test deps skeletons verify-todos clean distclean \
+	format format-check FORCE
+
+help: ## show this list
+	@echo 'netprog - network programming in C. Usage: make TARGET [LESSON=NN] [SRC=solutions]'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+		sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 16
+	@echo 'Variables: LESSON=NN (3, 03 or 03-name; default all)  SRC=solutions'
+	@echo '           VALGRIND=1  SANITIZE=address,undefined|thread  CC=clang'
+
+build: $(BINARIES) ## build the selected lessons (the student's code; SRC=solutions: the reference)
+
+deps: ## fetch/check what the tests need (bats, curl; valgrind with VALGRIND=1)
+	@tools/bootstrap $(if $(VALGRIND),valgrind)
+
+check: deps $(BINARIES) $(PEER) ## build and test your lesson: make check LESSON=01
+	@tests/run $(OUT) $(SELECTED)
+
+test: ## build and test the reference solutions of every lesson (what CI runs)
+	@$(MAKE) --no-print-directory check SRC=solutions OUT=build/solutions
+
+skeletons: ## rewrite lessons/ from the TODO blocks in solutions/
+	@tools/skeletons write
+
+verify-todos: deps $(PEER) ## prove every TODO is caught: revert each alone, a test must fail
+	@tools/verify-todos $(SELECTED)
+
+format: ## clang-format every C file in place
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check: ## fail if a C file is not clang-formatted
+	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+clean: ## remove build/
+	rm -rf build
+
+distclean: clean ## also remove the downloaded test tools (.tools/)
+	rm -rf .tools
+
+FORCE:

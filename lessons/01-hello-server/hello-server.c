@@ -1,0 +1,334 @@
+/*
+ * hello-server - lesson 01: a small, correct HTTP/1.1 server.
+ *
+ * It serves one connection at a time: read the request head up to the blank
+ * line, answer GET and HEAD with a tiny HTML page and anything else with the
+ * right error, then close. See README.md beside this file.
+ */
+#include "np.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define DEFAULT_PORT    8089
+#define DEFAULT_TIMEOUT 5
+#define HEAD_MAX        8192
+#define DRAIN_MAX       (64 * 1024)
+
+enum status {
+	ST_OK,
+	ST_BAD_REQUEST,
+	ST_NOT_ALLOWED,
+	ST_TIMEOUT,
+	ST_TOO_LARGE,
+	ST_BAD_VERSION,
+};
+
+/* Each status's code, reason phrase and body, indexed by enum status. */
+static const struct {
+	int code;
+	const char *reason;
+	const char *body;
+} statuses[] = {
+        [ST_OK] = {200, "OK", "<h1>Hello,World</h1>"},
+        [ST_BAD_REQUEST] = {400, "Bad Request", "<h1>400 Bad Request</h1>\n"},
+        [ST_NOT_ALLOWED] = {405, "Method Not Allowed",
+                            "<h1>405 Method Not Allowed</h1>\n"},
+        [ST_TIMEOUT] = {408, "Request Timeout",
+                        "<h1>408 Request Timeout</h1>\n"},
+        [ST_TOO_LARGE] = {431, "Request Header Fields Too Large",
+                          "<h1>431 Request Header Fields Too Large</h1>\n"},
+        [ST_BAD_VERSION] = {505, "HTTP Version Not Supported",
+                            "<h1>505 HTTP Version Not Supported</h1>\n"},
+};
+
+enum method { M_GET, M_HEAD, M_OTHER };
+
+enum head_result {
+	HEAD_DONE,
+	HEAD_EOF,
+	HEAD_TOO_BIG,
+	HEAD_TIMEOUT,
+	HEAD_ERROR
+};
+
+/*
+ * Open a TCP socket listening on addr:port; addr is a numeric IPv4 or IPv6
+ * address. Returns the socket, or -1 after printing why.
+ */
+static int open_listener(const char *addr, uint16_t port)
+{
+	/* TODO(01.1): Resolve addr and port with getaddrinfo() (hints:
+	 * SOCK_STREAM, AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV). For
+	 * each result: socket(), setsockopt(SO_REUSEADDR), bind(),
+	 * listen(SOMAXCONN); keep the first socket that gets through all
+	 * four and close the others. freeaddrinfo() on every path. */
+	(void)addr;
+	(void)port;
+	np_todo("01.1");
+}
+
+/*
+ * Read the request head into buf (cap bytes) until it holds the blank line
+ * "\r\n\r\n". *len is set to the number of bytes read in every case.
+ */
+static enum head_result read_head(int fd, char *buf, size_t cap, size_t *len)
+{
+	/* TODO(01.3): Call recv() until the bytes read so far contain
+	 * "\r\n\r\n" (return HEAD_DONE). One recv() may return any piece of
+	 * the request, a single byte or several lines, so search what you
+	 * have after every read. recv() returning 0 is EOF before the blank
+	 * line (HEAD_EOF). A full buffer without the blank line is
+	 * HEAD_TOO_BIG. EAGAIN or EWOULDBLOCK means the timeout set on the
+	 * socket expired (HEAD_TIMEOUT); EINTR means call recv() again; any
+	 * other error is HEAD_ERROR. */
+	(void)fd;
+	(void)buf;
+	(void)cap;
+	(void)len;
+	np_todo("01.3");
+}
+
+/*
+ * Check the request line at the start of head ("METHOD SP TARGET SP
+ * HTTP/x.y CRLF"; head holds a blank line, so the CRLF is there) and tell
+ * its method. Returns ST_OK and sets *method, ST_BAD_REQUEST for a
+ * malformed line, or ST_BAD_VERSION for an HTTP major version other than 1.
+ */
+static enum status parse_request_line(const char *head, enum method *method)
+{
+	/* TODO(01.4): Split the line at its two single spaces. The method is
+	 * one or more token characters (letters, digits, "!#$%&'*+-.^_`|~");
+	 * the target is one or more visible characters (33..126); the
+	 * version is exactly "HTTP/" DIGIT "." DIGIT, followed by "\r\n".
+	 * Methods are case-sensitive: "GET" is M_GET, "HEAD" is M_HEAD, any
+	 * other token M_OTHER. */
+	(void)head;
+	(void)method;
+	np_todo("01.4");
+}
+
+/*
+ * Send all len bytes of buf on the connected socket fd, however many send()
+ * calls it takes. Returns 0, or -1 with errno set.
+ */
+static int send_all(int fd, const char *buf, size_t len)
+{
+	/* TODO(01.5): send() may send fewer bytes than asked (a short
+	 * write): loop until all len bytes are gone, retrying on EINTR.
+	 * Any other error: return -1. */
+	(void)fd;
+	(void)buf;
+	(void)len;
+	np_todo("01.5");
+}
+
+/*
+ * Write the response head for status st into buf (cap bytes): the status
+ * line, the headers and the blank line. Returns its length, or -1 if it
+ * does not fit.
+ */
+static int format_head(char *buf, size_t cap, enum status st)
+{
+	/* TODO(01.6): Format the head into buf with snprintf():
+	 *   "HTTP/1.1 CODE REASON\r\n"
+	 *   "Content-Type: text/html; charset=utf-8\r\n"
+	 *   "Content-Length: N\r\n"        (N: the body's size in bytes)
+	 *   "Allow: GET, HEAD\r\n"         (only for ST_NOT_ALLOWED)
+	 *   "Connection: close\r\n"
+	 *   "\r\n"
+	 * CODE, REASON and the body are in statuses[st]. snprintf() returns
+	 * the length it wanted: check that it fitted. */
+	(void)buf;
+	(void)cap;
+	(void)st;
+	np_todo("01.6");
+}
+
+/*
+ * Send the response for status st: the head and, unless head_only, the
+ * body. Returns 0, or -1 with errno set.
+ */
+static int send_response(int fd, enum status st, int head_only)
+{
+	const char *body = statuses[st].body;
+	char head[256];
+	int n = format_head(head, sizeof head, st);
+
+	if (n < 0) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	if (send_all(fd, head, (size_t)n) < 0)
+		return -1;
+	return head_only ? 0 : send_all(fd, body, strlen(body));
+}
+
+/*
+ * Log one line per connection on stderr: who, the request line (bytes that
+ * are not printable shown as \xHH, long lines cut) and the outcome.
+ */
+static void log_request(const struct sockaddr *peer, const char *head,
+                        size_t len, const char *outcome)
+{
+	char who[NP_ADDRSTRLEN], line[4 * 80 + 4], *o = line;
+	size_t i;
+
+	for (i = 0; i < len && i < 80 && head[i] != '\r' && head[i] != '\n';
+	     i++) {
+		unsigned char c = (unsigned char)head[i];
+
+		if (c >= ' ' && c < 127 && c != '\\' && c != '"')
+			*o++ = (char)c;
+		else
+			o += sprintf(o, "\\x%02x", c);
+	}
+	strcpy(o, i == 80 ? "..." : "");
+	np_warn("%s \"%s\" %s", np_format_addr(peer, who, sizeof who), line,
+	        outcome);
+}
+
+/*
+ * Close a connection without losing the response. close() while request
+ * bytes we never read are still queued makes the kernel send RST instead
+ * of FIN, and a client that gets RST may drop the response it has not read
+ * yet (a POST body, an oversized head). So send our FIN first, then read
+ * and discard what the client still sends, a bounded amount, until its FIN.
+ */
+static void close_gently(int fd)
+{
+	char junk[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	if (shutdown(fd, SHUT_WR) == 0)
+		while (total < DRAIN_MAX &&
+		       (n = recv(fd, junk, sizeof junk, 0)) > 0)
+			total += (size_t)n;
+	close(fd);
+}
+
+/* Serve one connection: read the request, answer it, close. */
+static void handle_client(int fd, const struct sockaddr *peer)
+{
+	char head[HEAD_MAX];
+	size_t len = 0;
+	enum method method = M_OTHER;
+	enum status st;
+	char outcome[64];
+
+	switch (read_head(fd, head, sizeof head, &len)) {
+	case HEAD_DONE:
+		st = parse_request_line(head, &method);
+		if (st == ST_OK && method == M_OTHER)
+			st = ST_NOT_ALLOWED;
+		break;
+	case HEAD_EOF:
+		st = ST_BAD_REQUEST;
+		break;
+	case HEAD_TOO_BIG:
+		st = ST_TOO_LARGE;
+		break;
+	case HEAD_TIMEOUT:
+		st = ST_TIMEOUT;
+		break;
+	default:
+		log_request(peer, head, len, strerror(errno));
+		close(fd);
+		return;
+	}
+	if (send_response(fd, st, method == M_HEAD) < 0)
+		snprintf(outcome, sizeof outcome, "%d, send failed: %s",
+		         statuses[st].code, strerror(errno));
+	else
+		snprintf(outcome, sizeof outcome, "%d", statuses[st].code);
+	log_request(peer, head, len, outcome);
+	close_gently(fd);
+}
+
+/* Accept and serve connections, one at a time, until SIGINT or SIGTERM. */
+static void serve(int listen_fd, int timeout)
+{
+	/* TODO(01.2): Loop while np_wait_readable(listen_fd) returns 1 (it
+	 * returns 0 once SIGINT/SIGTERM arrived). accept() the connection,
+	 * keeping the peer's address; give the new socket timeouts with
+	 * np_set_timeouts(fd, timeout); then handle_client() it (which
+	 * closes it). If accept() fails (EINTR, ECONNABORTED, EMFILE...),
+	 * report it with np_warn() and go on: one client's trouble must
+	 * never stop the server. */
+	(void)listen_fd;
+	(void)timeout;
+	(void)handle_client; /* silences "unused": call it instead */
+	np_todo("01.2");
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: %s [-a ADDR] [-p PORT] [-t SECONDS]\n"
+	        "  -a ADDR     address to listen on (default 127.0.0.1; ::1 "
+	        "for "
+	        "IPv6)\n"
+	        "  -p PORT     port to listen on (default %d; 0: any free "
+	        "port)\n"
+	        "  -t SECONDS  how long one client may take to send or read "
+	        "(default %d)\n"
+	        "  -h          show this help\n",
+	        np_progname, DEFAULT_PORT, DEFAULT_TIMEOUT);
+}
+
+int main(int argc, char *argv[])
+{
+	const char *addr = "127.0.0.1";
+	uint16_t port = DEFAULT_PORT;
+	int timeout = DEFAULT_TIMEOUT, opt, fd;
+
+	np_progname = "hello-server";
+	while ((opt = getopt(argc, argv, "a:p:t:h")) != -1) {
+		switch (opt) {
+		case 'a':
+			addr = optarg;
+			break;
+		case 'p':
+			if (np_parse_port(optarg, &port) < 0) {
+				np_warn("bad port: %s", optarg);
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 't':
+			if (np_parse_seconds(optarg, &timeout) < 0) {
+				np_warn("bad timeout: %s", optarg);
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		np_warn("unexpected argument: %s", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	np_catch_signals();
+	fd = open_listener(addr, port);
+	if (fd < 0)
+		return 1;
+	if (np_print_ready(fd) < 0)
+		np_die("writing the ready line:");
+	serve(fd, timeout);
+	close(fd);
+	return 0;
+}

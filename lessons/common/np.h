@@ -1,0 +1,83 @@
+/*
+ * np.h - small helpers shared by every lesson of netprog.
+ *
+ * These are given to you: read them, use them, do not edit them. They hold
+ * what every program needs but no lesson is about (reporting errors, parsing
+ * a port, signal handling, the ready line), so each lesson's exercise stays
+ * about sockets.
+ */
+#ifndef NP_H
+#define NP_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* Set by main before anything else: the name used in every diagnostic. */
+extern const char *np_progname;
+
+/* Becomes non-zero once SIGINT or SIGTERM arrived (see np_catch_signals). */
+extern volatile sig_atomic_t np_stop;
+
+/*
+ * Print "PROGRAM: MESSAGE" on stderr and exit(1). When the formatted
+ * message ends with ':', ": strerror(errno)" is appended, as suckless does.
+ */
+_Noreturn void np_die(const char *fmt, ...)
+        __attribute__((format(printf, 1, 2)));
+
+/* The same as np_die, but return instead of exiting. errno is preserved. */
+void np_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Announce an unfinished exercise block and exit(1). Every stub in a
+ * skeleton calls it, so a failing test points at the TODO to write.
+ */
+_Noreturn void np_todo(const char *id);
+
+/* Parse a decimal port 0..65535. Returns 0, or -1 if s is not one. */
+int np_parse_port(const char *s, uint16_t *port);
+
+/* Parse a decimal number of seconds 1..3600. Returns 0, or -1. */
+int np_parse_seconds(const char *s, int *seconds);
+
+/*
+ * Make SIGINT and SIGTERM set np_stop, and hold them back (block them)
+ * everywhere except inside np_wait_readable(). Checking np_stop and then
+ * blocking in accept() has a gap: a signal that lands between the two is
+ * noticed only when the next client comes. pselect() closes the gap by
+ * letting the signals in and starting to wait in one atomic step.
+ * SIGPIPE is ignored: a peer that went away must be an EPIPE error on one
+ * connection, not the death of the whole server.
+ */
+void np_catch_signals(void);
+
+/*
+ * Wait until fd is readable (for a listening socket: a connection is ready
+ * to accept). Returns 1 when it is, 0 once SIGINT or SIGTERM has arrived,
+ * -1 with errno set on error. Use it after np_catch_signals().
+ */
+int np_wait_readable(int fd);
+
+/*
+ * Format a socket address as "HOST:PORT" or "[HOST]:PORT" (IPv6) into buf.
+ * Returns buf. NP_ADDRSTRLEN is enough for any of them.
+ */
+#define NP_ADDRSTRLEN 64
+char *np_format_addr(const struct sockaddr *sa, char *buf, size_t len);
+
+/*
+ * Print the ready line "listening on HOST:PORT" for the bound socket fd,
+ * with the port the kernel really chose, and flush it: tests and scripts
+ * wait for this line before they connect. Returns 0, or -1 with errno set.
+ */
+int np_print_ready(int fd);
+
+/*
+ * Give every blocking recv() and send() on fd a time limit, so a peer that
+ * stalls cannot hold this program forever. Returns 0, or -1 with errno set.
+ */
+int np_set_timeouts(int fd, int seconds);
+
+#endif

@@ -1,0 +1,337 @@
+# tests/lib/harness.bash - what every lesson's tests share.
+#
+# Start servers and clients with bounds, stop everything a test started
+# (even after a failure or a timeout), and explain failures: what was sent,
+# what was expected, what came back, the server's log, and commands that
+# reproduce it by hand. Read by `load lib/harness` from tests/NN-name.bats.
+#
+# Environment (set by `make check` through tests/run):
+#   NP_BIN    folder holding the lesson's programs
+#   NP_PEER   the np-peer test client
+#   NP_ROOT   the repository root
+#   VALGRIND  non-empty: run every server and program under valgrind memcheck
+#   SANITIZE  the sanitizers the programs were built with (for messages)
+
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+
+# np_setup: call first in setup().
+np_setup() {
+	: "${NP_BIN:?run the tests with make check LESSON=NN}"
+	: "${NP_PEER:?run the tests with make check LESSON=NN}"
+	NP_ROOT=${NP_ROOT:-$PWD}
+	# Every wait is bounded; valgrind makes programs several times slower.
+	NP_SLOW=1
+	NP_WRAP=()
+	if [[ -n ${VALGRIND:-} ]]; then
+		NP_SLOW=6
+		NP_WRAP=(valgrind -q --error-exitcode=99 --leak-check=full
+			--errors-for-leak-kinds=definite
+			--show-leak-kinds=definite)
+	fi
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=98:detect_leaks=1}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:exitcode=97}
+	export TSAN_OPTIONS=${TSAN_OPTIONS:-exitcode=96}
+	SERVER_PID=
+	NP_LOGS=()
+	NP_SENT=
+	NP_REPRO=()
+	REPLY_FILE=$BATS_TEST_TMPDIR/reply
+	REPLY_ERR=$BATS_TEST_TMPDIR/reply.stderr
+	REPLY_BODY=$BATS_TEST_TMPDIR/reply.body
+}
+
+# np_teardown: call in teardown(). Stops what the test started; a server
+# that does not exit 0 on SIGTERM (valgrind or a sanitizer found errors, or
+# it crashed) fails the test. On failure, shows the server logs.
+np_teardown() {
+	local rc=0
+	if [[ -n $SERVER_PID ]]; then
+		stop_server
+		if [[ $SERVER_STATUS != 0 ]]; then
+			np_explain_status "$SERVER_STATUS" >&2
+			rc=1
+		fi
+	fi
+	if [[ -z ${BATS_TEST_COMPLETED:-} || $rc != 0 ]]; then
+		np_show_logs >&2
+	fi
+	return "$rc"
+}
+
+# np_teardown_file: call in teardown_file(). The last safety net: kill any
+# process group a test started that is somehow still there.
+np_teardown_file() {
+	local pid
+	[[ -f $BATS_FILE_TMPDIR/pids ]] || return 0
+	while read -r pid; do
+		kill -KILL -- "-$pid" 2>/dev/null || true
+	done <"$BATS_FILE_TMPDIR/pids"
+}
+
+# np_alive PID: true while PID runs (a zombie counts as gone).
+np_alive() {
+	local state
+	state=$(sed -n 's/^State:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null) || return 1
+	[[ -n $state && $state != Z* && $state != X* ]]
+}
+
+# np_wait_gone PID SECONDS: wait until PID has exited; false on timeout.
+np_wait_gone() {
+	local pid=$1 tries=$(($2 * 50))
+	while np_alive "$pid"; do
+		((tries-- > 0)) || return 1
+		sleep 0.02
+	done
+}
+
+np_explain_status() {
+	case $1 in
+	99) echo "valgrind found memory errors or leaks in the server (its report is in the log below)" ;;
+	98) echo "AddressSanitizer/LeakSanitizer found errors in the server (report in the log below)" ;;
+	97) echo "UndefinedBehaviorSanitizer found errors in the server (report in the log below)" ;;
+	96) echo "ThreadSanitizer found data races in the server (report in the log below)" ;;
+	killed) echo "the server did not exit within $((5 * NP_SLOW)) s of SIGTERM; it was killed" ;;
+	*) echo "the server exited with status $1 after SIGTERM; expected 0 (see its log below)" ;;
+	esac
+}
+
+np_show_logs() {
+	local log
+	for log in "${NP_LOGS[@]}"; do
+		echo "--- server log: ${log##*/} (last 60 lines) ---"
+		tail -n 60 "$log"
+		echo "--- end of server log ---"
+	done
+}
+
+# start_server PROGRAM [ARG...]: run $NP_BIN/PROGRAM -p 0 ARG... and wait
+# for its ready line. Sets SERVER_PID, SERVER_LOG, SERVER_ADDR (as printed),
+# SERVER_HOST (for URLs: 127.0.0.1 or [::1]), SERVER_IP and SERVER_PORT.
+start_server() {
+	start_server_on_port 0 "$@"
+}
+
+# start_server_on_port PORT PROGRAM [ARG...]: the same with a fixed port.
+start_server_on_port() {
+	local port=$1 prog=$2 log tries=$((500 * NP_SLOW))
+	shift 2
+	log=$BATS_TEST_TMPDIR/$prog.$((${#NP_LOGS[@]} + 1)).log
+	NP_LOGS+=("$log")
+	NP_SERVER_CMD="$prog -p $port${*:+ $*}"
+	: >"$log"
+	# Own process group (setsid), no stdin, and bats' fd 3 closed so a
+	# stray server can never hang the suite.
+	setsid "${NP_WRAP[@]}" "$NP_BIN/$prog" -p "$port" "$@" \
+		>"$log" 2>&1 </dev/null 3>&- &
+	SERVER_PID=$!
+	SERVER_LOG=$log
+	echo "$SERVER_PID" >>"$BATS_FILE_TMPDIR/pids"
+	until grep -q '^listening on ' "$log"; do
+		if ! np_alive "$SERVER_PID"; then
+			wait "$SERVER_PID" && SERVER_STATUS=0 || SERVER_STATUS=$?
+			SERVER_PID=
+			printf '%s exited with status %s before printing its ready line "listening on HOST:PORT"\n' \
+				"$NP_SERVER_CMD" "$SERVER_STATUS" >&2
+			return 1
+		fi
+		if ((tries-- == 0)); then
+			printf '%s printed no ready line "listening on HOST:PORT" within %d s\n' \
+				"$NP_SERVER_CMD" $((10 * NP_SLOW)) >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+	SERVER_ADDR=$(sed -n 's/^listening on //p' "$log" | head -n 1)
+	SERVER_PORT=${SERVER_ADDR##*:}
+	SERVER_HOST=${SERVER_ADDR%:*}
+	SERVER_IP=${SERVER_HOST#[}
+	SERVER_IP=${SERVER_IP%]}
+	if [[ ! $SERVER_PORT =~ ^[0-9]+$ ]] || ((SERVER_PORT == 0)); then
+		printf 'bad ready line: "listening on %s"; expected HOST:PORT with the real port\n' \
+			"$SERVER_ADDR" >&2
+		return 1
+	fi
+}
+
+# stop_server [SIGNAL]: send SIGNAL (default TERM) to the server's process
+# group, wait for it with a bound, then SIGKILL the group so no child is
+# left. Sets SERVER_STATUS (the exit status, or "killed").
+stop_server() {
+	local sig=${1:-TERM} pid=$SERVER_PID
+	SERVER_STATUS=
+	[[ -n $pid ]] || return 0
+	SERVER_PID=
+	kill -s "$sig" -- "-$pid" 2>/dev/null || true
+	if ! np_wait_gone "$pid" $((5 * NP_SLOW)); then
+		kill -KILL -- "-$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		SERVER_STATUS=killed
+		return 0
+	fi
+	wait "$pid" && SERVER_STATUS=0 || SERVER_STATUS=$?
+	kill -KILL -- "-$pid" 2>/dev/null || true
+}
+
+# np_run PROGRAM [ARG...]: bats' run, with stdout and stderr apart, for a
+# program of the lesson that should exit by itself (bounded, and under
+# valgrind when asked). Sets status, output and stderr.
+np_run() {
+	local prog=$1
+	shift
+	run --separate-stderr timeout -k 5 $((10 * NP_SLOW)) \
+		"${NP_WRAP[@]}" "$NP_BIN/$prog" "$@"
+}
+
+# fd_count PID: how many file descriptors the process holds open.
+fd_count() {
+	local fds=("/proc/$1/fd/"*)
+	echo "${#fds[@]}"
+}
+
+# curl_request METHOD TARGET [CURL_ARG...]: ask the server with curl (HEAD
+# uses -I). The raw reply lands in $REPLY_FILE and is parsed (see
+# np_parse_reply); curl's exit status is CLIENT_STATUS.
+curl_request() {
+	local method=$1 target=$2 args
+	shift 2
+	if [[ $method == HEAD ]]; then args=(-I); else args=(-X "$method"); fi
+	args+=("$@")
+	NP_SENT="$method $target HTTP/1.1 (from curl${*:+ $*})"
+	NP_REPRO=(curl -v "${args[@]}" "http://127.0.0.1:$NP_PORT_HINT$target")
+	CLIENT_STATUS=0
+	curl -sS -i -g --http1.1 --max-time $((5 * NP_SLOW)) "${args[@]}" \
+		"http://$SERVER_HOST:$SERVER_PORT$target" \
+		>"$REPLY_FILE" 2>"$REPLY_ERR" || CLIENT_STATUS=$?
+	np_parse_reply
+}
+
+# peer_request [NP-PEER OPTION...]: talk to the server through np-peer
+# (-m MESSAGE with C escapes, or stdin; -c/-d dribble, -H half-close, -R
+# reset; see np-peer -h). Reply in $REPLY_FILE; exit status CLIENT_STATUS.
+peer_request() {
+	local arg prev= msg=
+	for arg in "$@"; do
+		[[ $prev == -m ]] && msg=$arg
+		prev=$arg
+	done
+	if [[ -n $msg ]]; then
+		NP_SENT="'$msg' (from np-peer $*)"
+	else
+		NP_SENT="the bytes of stdin (from np-peer $*)"
+	fi
+	NP_REPRO=(build/tests/np-peer -p "$NP_PORT_HINT" "$@")
+	CLIENT_STATUS=0
+	"$NP_PEER" -a "$SERVER_IP" -p "$SERVER_PORT" -w $((5 * NP_SLOW)) "$@" \
+		>"$REPLY_FILE" 2>"$REPLY_ERR" || CLIENT_STATUS=$?
+	np_parse_reply
+}
+
+# np_parse_reply: split $REPLY_FILE at the first empty line. Sets
+# REPLY_STATUS_LINE (without its CRLF) and REPLY_HEAD; the body goes to
+# $REPLY_BODY.
+np_parse_reply() {
+	REPLY_STATUS_LINE=$(head -n 1 "$REPLY_FILE" | tr -d '\r')
+	REPLY_HEAD=$(LC_ALL=C sed -n '1,/^\r\{0,1\}$/p' "$REPLY_FILE")
+	LC_ALL=C sed '1,/^\r\{0,1\}$/d' "$REPLY_FILE" >"$REPLY_BODY"
+}
+
+# np_mismatch WHAT EXPECTED RECEIVED: explain a failed expectation and fail.
+np_mismatch() {
+	{
+		printf '%s\n' "$1"
+		printf '  sent:      %s\n' "$NP_SENT"
+		printf '  expected:  %s\n' "$2"
+		printf '  received:  %s\n' "$3"
+		np_show_reply
+		np_show_repro
+	} >&2
+	return 1
+}
+
+# The whole reply, byte-exact: \r is a carriage return, $ ends a line.
+np_show_reply() {
+	local size
+	size=$(wc -c <"$REPLY_FILE")
+	if ((size == 0)); then
+		echo "  the reply was empty (0 bytes)."
+	else
+		echo "  the whole reply ($size bytes; \\r = carriage return, \$ = end of line):"
+		LC_ALL=C sed -n 'l 0' "$REPLY_FILE" | head -n 30 | sed 's/^/    /'
+	fi
+	if [[ -s $REPLY_ERR ]]; then
+		echo "  the client said:"
+		head -n 10 "$REPLY_ERR" | sed 's/^/    /'
+	fi
+}
+
+np_show_repro() {
+	local bin=${NP_BIN#"$NP_ROOT"/}
+	echo "  reproduce it by hand:"
+	echo "    terminal 1:  $bin/${NP_SERVER_CMD/-p 0/-p $NP_PORT_HINT}"
+	echo "    terminal 2:  $(printf '%q ' "${NP_REPRO[@]}")"
+}
+
+# expect_client_ok: the client got a whole reply (exit 0) in time.
+expect_client_ok() {
+	[[ $CLIENT_STATUS == 0 ]] && return 0
+	local what="the client exited with status $CLIENT_STATUS"
+	case "${NP_REPRO[0]}:$CLIENT_STATUS" in
+	curl:28 | *np-peer:3) what="the server sent no complete reply in time (the client gave up)" ;;
+	curl:52) what="the server closed the connection without a reply" ;;
+	curl:56 | *np-peer:1) what="the connection failed or was reset before the reply was complete" ;;
+	curl:7) what="could not connect to the server" ;;
+	esac
+	np_mismatch "$what" "a complete reply, then the server closes" \
+		"$(head -c 200 "$REPLY_ERR" | tr '\n' ' ')"
+}
+
+# expect_status CODE REASON: the reply starts with "HTTP/1.1 CODE REASON",
+# every line of its head ends with CRLF, and the head ends with an empty
+# line.
+expect_status() {
+	local want="HTTP/1.1 $1 $2" line
+	expect_client_ok
+	[[ $REPLY_STATUS_LINE == "$want" ]] ||
+		np_mismatch "wrong status line" "$want" "${REPLY_STATUS_LINE:-(nothing)}"
+	while IFS= read -r line; do
+		[[ $line == *$'\r' ]] ||
+			np_mismatch "a line of the response head does not end with \\r\\n (CRLF)" \
+				"'$line\\r\\n'" "'$line\\n'"
+	done <<<"$REPLY_HEAD"
+	[[ $(tail -n 1 <<<"$REPLY_HEAD") == $'\r' ]] ||
+		np_mismatch "the response head does not end with an empty line (\\r\\n\\r\\n)" \
+			"an empty line after the headers" "no empty line"
+}
+
+# expect_header NAME VALUE: exactly one NAME header (any case), value VALUE.
+expect_header() {
+	local name=$1 want=$2 found
+	found=$(grep -i "^$name:" <<<"$REPLY_HEAD" | tr -d '\r') || true
+	[[ -n $found ]] ||
+		np_mismatch "no $name header" "$name: $want" "(no such header)"
+	(($(wc -l <<<"$found") == 1)) ||
+		np_mismatch "$name appears more than once" "$name: $want" "$found"
+	found=${found#*:}
+	found=${found#"${found%%[! ]*}"}
+	found=${found%"${found##*[! ]}"}
+	[[ $found == "$want" ]] ||
+		np_mismatch "wrong $name header" "$name: $want" "$name: $found"
+}
+
+# expect_body TEXT: the body is exactly TEXT, byte for byte.
+expect_body() {
+	local got
+	got=$(cat -v "$REPLY_BODY"; echo x)
+	got=${got%x}
+	cmp -s "$REPLY_BODY" <(printf '%s' "$1") ||
+		np_mismatch "wrong body" "'$1' ($(printf '%s' "$1" | wc -c) bytes)" \
+			"'$got' ($(wc -c <"$REPLY_BODY") bytes)"
+}
+
+# expect_log REGEX: the server's log has a line matching REGEX (grep -E).
+expect_log() {
+	grep -qE -- "$1" "$SERVER_LOG" ||
+		np_mismatch "the server's log has no line matching /$1/" "$1" "see the log below"
+}

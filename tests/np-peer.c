@@ -1,0 +1,306 @@
+/*
+ * np-peer - a scriptable TCP client that misbehaves on purpose.
+ *
+ * The tests use it to play the peers a shell cannot: one that dribbles its
+ * request a byte at a time, stops half-way, half-closes, resets, or stalls.
+ * It prints every byte of the reply on stdout. Students can run it too: each
+ * failing test prints the np-peer command line that reproduces it.
+ */
+#include "np.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MSG_MAX (16 * 1024 * 1024)
+
+struct options {
+	const char *host;
+	const char *port;
+	const char *message; /* NULL: read it from stdin */
+	size_t chunk;        /* 0: everything in one send() */
+	int delay_ms;
+	int half_close;
+	int reset;
+	int stall_ms;
+	int wait_s;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: np-peer [-a HOST] -p PORT [-m MESSAGE] [-c BYTES] [-d "
+	        "MS]\n"
+	        "               [-H | -R] [-S MS] [-w SECONDS]\n"
+	        "Send MESSAGE (C escapes: \\r \\n \\t \\\\ \\xHH; default: "
+	        "stdin), "
+	        "then print the\n"
+	        "reply until the server closes.\n"
+	        "  -c BYTES    send at most BYTES per send() (default: all)\n"
+	        "  -d MS       pause MS milliseconds between those pieces\n"
+	        "  -H          half-close (shutdown SHUT_WR) after sending\n"
+	        "  -R          after sending, reset the connection (RST) and "
+	        "exit\n"
+	        "  -S MS       stall MS milliseconds after sending\n"
+	        "  -w SECONDS  give up when the reply stalls that long "
+	        "(default "
+	        "5)\n"
+	        "exit: 0 reply read to EOF, 1 error or reset, 2 usage, 3 timed "
+	        "out\n");
+}
+
+static void pause_ms(int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000,
+	                      .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Decode C escapes in s into a new buffer; *len gets its size. */
+static char *unescape(const char *s, size_t *len)
+{
+	char *out = malloc(strlen(s) + 1), *o = out;
+
+	if (out == NULL)
+		np_die("malloc:");
+	while (*s != '\0') {
+		if (*s != '\\' || s[1] == '\0') {
+			*o++ = *s++;
+			continue;
+		}
+		s++;
+		switch (*s) {
+		case 'r':
+			*o++ = '\r';
+			s++;
+			break;
+		case 'n':
+			*o++ = '\n';
+			s++;
+			break;
+		case 't':
+			*o++ = '\t';
+			s++;
+			break;
+		case '0':
+			*o++ = '\0';
+			s++;
+			break;
+		case 'x': {
+			char hex[3] = {0};
+			char *end;
+
+			memcpy(hex, s + 1, s[1] != '\0' ? 2 : 0);
+			*o++ = (char)strtol(hex, &end, 16);
+			if (end != hex + 2)
+				np_die("bad \\x escape in -m");
+			s += 3;
+			break;
+		}
+		default:
+			*o++ = *s++;
+			break;
+		}
+	}
+	*len = (size_t)(o - out);
+	return out;
+}
+
+static char *read_stdin(size_t *len)
+{
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap);
+	ssize_t r;
+
+	if (buf == NULL)
+		np_die("malloc:");
+	while ((r = read(0, buf + n, cap - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			np_die("reading stdin:");
+		n += (size_t)r;
+		if (n == cap) {
+			if (cap >= MSG_MAX)
+				np_die("stdin: more than %d bytes", MSG_MAX);
+			cap *= 2;
+			if ((buf = realloc(buf, cap)) == NULL)
+				np_die("realloc:");
+		}
+	}
+	*len = n;
+	return buf;
+}
+
+static int connect_to(const char *host, const char *port)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1, rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0)
+		np_die("%s port %s: %s", host, port, gai_strerror(rc));
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		np_die("connect to %s port %s:", host, port);
+	return fd;
+}
+
+/* Send msg as the options say. Returns 0, or -1 if the server went away. */
+static int send_message(int fd, const char *msg, size_t len,
+                        const struct options *o)
+{
+	size_t sent = 0;
+
+	while (sent < len) {
+		size_t piece = o->chunk && o->chunk < len - sent ? o->chunk
+		                                                 : len - sent;
+		ssize_t n = send(fd, msg + sent, piece, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			np_warn("send (after %zu of %zu bytes):", sent, len);
+			return -1;
+		}
+		sent += (size_t)n;
+		if (o->delay_ms > 0 && sent < len)
+			pause_ms(o->delay_ms);
+	}
+	return 0;
+}
+
+/* Copy the reply to stdout until EOF. Returns the exit status. */
+static int print_reply(int fd, int wait_s)
+{
+	char buf[65536];
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	for (;;) {
+		int ready = poll(&p, 1, wait_s * 1000);
+		ssize_t n;
+
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready < 0)
+			np_die("poll:");
+		if (ready == 0) {
+			np_warn("no reply for %d s: timed out", wait_s);
+			return 3;
+		}
+		n = recv(fd, buf, sizeof buf, 0);
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			np_warn("recv:");
+			return 1;
+		}
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n ||
+		    fflush(stdout) == EOF)
+			np_die("writing stdout:");
+	}
+}
+
+static void parse_options(int argc, char *argv[], struct options *o)
+{
+	uint16_t port;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "a:p:m:c:d:HRS:w:h")) != -1) {
+		switch (opt) {
+		case 'a':
+			o->host = optarg;
+			break;
+		case 'p':
+			if (np_parse_port(optarg, &port) < 0)
+				goto bad;
+			o->port = optarg;
+			break;
+		case 'm':
+			o->message = optarg;
+			break;
+		case 'c':
+			o->chunk = strtoul(optarg, NULL, 10);
+			break;
+		case 'd':
+			o->delay_ms = atoi(optarg);
+			break;
+		case 'H':
+			o->half_close = 1;
+			break;
+		case 'R':
+			o->reset = 1;
+			break;
+		case 'S':
+			o->stall_ms = atoi(optarg);
+			break;
+		case 'w':
+			if (np_parse_seconds(optarg, &o->wait_s) < 0)
+				goto bad;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			goto bad;
+		}
+	}
+	if (o->port != NULL && optind == argc && !(o->half_close && o->reset))
+		return;
+bad:
+	usage(stderr);
+	exit(2);
+}
+
+int main(int argc, char *argv[])
+{
+	struct options o = {.host = "127.0.0.1", .wait_s = 5};
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	size_t len;
+	char *msg;
+	int fd, status = 1;
+
+	np_progname = "np-peer";
+	parse_options(argc, argv, &o);
+	msg = o.message ? unescape(o.message, &len) : read_stdin(&len);
+	signal(SIGPIPE, SIG_IGN);
+	fd = connect_to(o.host, o.port);
+	if (send_message(fd, msg, len, &o) == 0) {
+		if (o.half_close && shutdown(fd, SHUT_WR) < 0)
+			np_warn("shutdown:");
+		if (o.stall_ms > 0)
+			pause_ms(o.stall_ms);
+		if (o.reset) {
+			if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg,
+			               sizeof lg) < 0)
+				np_die("setsockopt SO_LINGER:");
+			status = 0;
+			goto out;
+		}
+	}
+	status = print_reply(fd, o.wait_s);
+out:
+	close(fd);
+	free(msg);
+	return status;
+}
