@@ -93,7 +93,7 @@ check: deps $(BINARIES) $(PEER) ## build and test your lesson: make check LESSON
 	@tests/run $(OUT) $(SELECTED)
 
 test: ## build and test the reference solutions of every lesson (what CI runs)
-	@$(MAKE) --no-print-directory check SRC=solutions OUT=build/solutions
+	@$(MAKE) --no-print-directory check SRC=solutions
 
 skeletons: ## rewrite lessons/ from the TODO blocks in solutions/
 	@tools/skeletons write
