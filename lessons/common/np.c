@@ -3,13 +3,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 const char *np_progname = "netprog";
 volatile sig_atomic_t np_stop;
@@ -87,22 +89,40 @@ int np_parse_seconds(const char *s, int *seconds)
 	return 0;
 }
 
+/* The self-pipe: on_stop_signal writes to [1], np_wait_readable polls [0]. */
+static int stop_pipe[2] = {-1, -1};
+
 static void on_stop_signal(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	np_stop = 1;
+	if (write(stop_pipe[1], "", 1) < 0) {
+		/* Full pipe: a wake-up is already waiting. */
+	}
+	errno = saved;
 }
 
-/* The signal mask to wait with in np_wait_readable: the stop signals open. */
-static sigset_t wait_mask;
+static void set_flags(int fd)
+{
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		np_die("fcntl:");
+}
 
 void np_catch_signals(void)
 {
 	struct sigaction sa;
-	sigset_t stop;
+
+	if (pipe(stop_pipe) < 0)
+		np_die("pipe:");
+	set_flags(stop_pipe[0]);
+	set_flags(stop_pipe[1]);
 
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = on_stop_signal;
 	if (sigaction(SIGINT, &sa, NULL) < 0 ||
 	    sigaction(SIGTERM, &sa, NULL) < 0)
@@ -110,30 +130,25 @@ void np_catch_signals(void)
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) < 0)
 		np_die("sigaction:");
-
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &stop, &wait_mask) < 0)
-		np_die("sigprocmask:");
-	sigdelset(&wait_mask, SIGINT);
-	sigdelset(&wait_mask, SIGTERM);
 }
 
 int np_wait_readable(int fd)
 {
-	fd_set readable;
+	struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+	                      {.fd = stop_pipe[0], .events = POLLIN}};
 
 	for (;;) {
 		if (np_stop)
 			return 0;
-		FD_ZERO(&readable);
-		FD_SET(fd, &readable);
-		if (pselect(fd + 1, &readable, NULL, NULL, NULL, &wait_mask) >
-		    0)
-			return 1;
-		if (errno != EINTR)
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
 			return -1;
+		}
+		if (p[1].revents != 0)
+			return 0;
+		if (p[0].revents != 0)
+			return 1;
 	}
 }
 

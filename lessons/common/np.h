@@ -43,11 +43,12 @@ int np_parse_port(const char *s, uint16_t *port);
 int np_parse_seconds(const char *s, int *seconds);
 
 /*
- * Make SIGINT and SIGTERM set np_stop, and hold them back (block them)
- * everywhere except inside np_wait_readable(). Checking np_stop and then
- * blocking in accept() has a gap: a signal that lands between the two is
- * noticed only when the next client comes. pselect() closes the gap by
- * letting the signals in and starting to wait in one atomic step.
+ * Make SIGINT and SIGTERM set np_stop and wake np_wait_readable() (the
+ * self-pipe trick: the handler writes a byte to a pipe that the wait also
+ * watches). Checking np_stop and then blocking in accept() has a gap: a
+ * signal that lands between the two would be noticed only when the next
+ * client comes; the byte in the pipe closes that gap. Handlers use
+ * SA_RESTART; a recv() or send() with a timeout may still fail with EINTR.
  * SIGPIPE is ignored: a peer that went away must be an EPIPE error on one
  * connection, not the death of the whole server.
  */

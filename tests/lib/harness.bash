@@ -211,15 +211,19 @@ curl_request() {
 # (-m MESSAGE with C escapes, or stdin; -c/-d dribble, -H half-close, -R
 # reset; see np-peer -h). Reply in $REPLY_FILE; exit status CLIENT_STATUS.
 peer_request() {
-	local arg prev= msg=
+	local arg prev= msg= opts=()
 	for arg in "$@"; do
-		[[ $prev == -m ]] && msg=$arg
+		if [[ $prev == -m ]]; then
+			msg=$arg
+		elif [[ $arg != -m ]]; then
+			opts+=("$arg")
+		fi
 		prev=$arg
 	done
 	if [[ -n $msg ]]; then
-		NP_SENT="'$msg' (from np-peer $*)"
+		NP_SENT="'$msg' (np-peer${opts[*]:+ ${opts[*]}})"
 	else
-		NP_SENT="the bytes of stdin (from np-peer $*)"
+		NP_SENT="the bytes of a file (np-peer${opts[*]:+ ${opts[*]}})"
 	fi
 	NP_REPRO=(build/tests/np-peer -p "$NP_PORT_HINT" "$@")
 	CLIENT_STATUS=0
