@@ -285,18 +285,25 @@ int main(int argc, char *argv[])
 	msg = o.message ? unescape(o.message, &len) : read_stdin(&len);
 	signal(SIGPIPE, SIG_IGN);
 	fd = connect_to(o.host, o.port);
-	if (send_message(fd, msg, len, &o) == 0) {
-		if (o.half_close && shutdown(fd, SHUT_WR) < 0)
-			np_warn("shutdown:");
-		if (o.stall_ms > 0)
-			pause_ms(o.stall_ms);
-		if (o.reset) {
-			if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg,
-			               sizeof lg) < 0)
-				np_die("setsockopt SO_LINGER:");
-			status = 0;
-			goto out;
-		}
+	/* A server that never reads must not block send() forever. */
+	if (np_set_timeouts(fd, o.wait_s) < 0)
+		np_die("setsockopt:");
+	if (send_message(fd, msg, len, &o) < 0) {
+		/* The server may have answered before it stopped reading. */
+		status = errno == EAGAIN || errno == EWOULDBLOCK
+		                 ? 3
+		                 : print_reply(fd, o.wait_s);
+		goto out;
+	}
+	if (o.half_close && shutdown(fd, SHUT_WR) < 0)
+		np_warn("shutdown:");
+	if (o.stall_ms > 0)
+		pause_ms(o.stall_ms);
+	if (o.reset) {
+		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) < 0)
+			np_die("setsockopt SO_LINGER:");
+		status = 0;
+		goto out;
 	}
 	status = print_reply(fd, o.wait_s);
 out:

@@ -18,7 +18,7 @@
 #define DEFAULT_PORT    8089
 #define DEFAULT_TIMEOUT 5
 #define HEAD_MAX        8192
-#define DRAIN_MAX       (64 * 1024)
+#define DRAIN_MAX       (1024 * 1024)
 
 enum status {
 	ST_OK,
@@ -309,7 +309,7 @@ static void log_request(const struct sockaddr *peer, const char *head,
 		else
 			o += sprintf(o, "\\x%02x", c);
 	}
-	strcpy(o, i == 80 ? "..." : "");
+	strcpy(o, i < len && head[i] != '\r' && head[i] != '\n' ? "..." : "");
 	np_warn("%s \"%s\" %s", np_format_addr(peer, who, sizeof who), line,
 	        outcome);
 }
@@ -412,17 +412,15 @@ static void serve(int listen_fd, int timeout)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: %s [-a ADDR] [-p PORT] [-t SECONDS]\n"
-	        "  -a ADDR     address to listen on (default 127.0.0.1; ::1 "
-	        "for "
-	        "IPv6)\n"
-	        "  -p PORT     port to listen on (default %d; 0: any free "
-	        "port)\n"
-	        "  -t SECONDS  how long one client may take to send or read "
-	        "(default %d)\n"
-	        "  -h          show this help\n",
-	        np_progname, DEFAULT_PORT, DEFAULT_TIMEOUT);
+	fprintf(out, "usage: %s [-a ADDR] [-p PORT] [-t SECONDS]\n",
+	        np_progname);
+	fprintf(out, "  -a ADDR     address to listen on (default 127.0.0.1; "
+	             "::1 for IPv6)\n");
+	fprintf(out, "  -p PORT     port (default %d; 0: any free port)\n",
+	        DEFAULT_PORT);
+	fprintf(out, "  -t SECONDS  time a client may stall (default %d)\n",
+	        DEFAULT_TIMEOUT);
+	fprintf(out, "  -h          show this help\n");
 }
 
 int main(int argc, char *argv[])
