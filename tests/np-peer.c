@@ -33,25 +33,26 @@ struct options {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
+	static const char *const lines[] = {
 	        "usage: np-peer [-a HOST] -p PORT [-m MESSAGE] [-c BYTES] [-d "
-	        "MS]\n"
-	        "               [-H | -R] [-S MS] [-w SECONDS]\n"
+	        "MS]",
+	        "               [-H | -R] [-S MS] [-w SECONDS]",
 	        "Send MESSAGE (C escapes: \\r \\n \\t \\\\ \\xHH; default: "
-	        "stdin), "
-	        "then print the\n"
-	        "reply until the server closes.\n"
-	        "  -c BYTES    send at most BYTES per send() (default: all)\n"
-	        "  -d MS       pause MS milliseconds between those pieces\n"
-	        "  -H          half-close (shutdown SHUT_WR) after sending\n"
-	        "  -R          after sending, reset the connection (RST) and "
-	        "exit\n"
-	        "  -S MS       stall MS milliseconds after sending\n"
-	        "  -w SECONDS  give up when the reply stalls that long "
-	        "(default "
-	        "5)\n"
-	        "exit: 0 reply read to EOF, 1 error or reset, 2 usage, 3 timed "
-	        "out\n");
+	        "stdin),",
+	        "then print the reply until the server closes.",
+	        "  -c BYTES    send at most BYTES per send() (default: all)",
+	        "  -d MS       pause MS milliseconds between those pieces",
+	        "  -H          half-close (shutdown SHUT_WR) after sending",
+	        "  -R          after sending, reset the connection (RST), exit",
+	        "  -S MS       stall MS milliseconds after sending",
+	        "  -w SECONDS  give up when the reply stalls that long (10)",
+	        "exit: 0 reply read to EOF, 1 error or reset, 2 usage, 3 "
+	        "timeout",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof lines / sizeof lines[0]; i++)
+		fprintf(out, "%s\n", lines[i]);
 }
 
 static void pause_ms(int ms)
@@ -274,7 +275,7 @@ bad:
 
 int main(int argc, char *argv[])
 {
-	struct options o = {.host = "127.0.0.1", .wait_s = 5};
+	struct options o = {.host = "127.0.0.1", .wait_s = 10};
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
 	size_t len;
 	char *msg;

@@ -207,9 +207,14 @@ static void close_gently(int fd)
 	ssize_t n;
 
 	if (shutdown(fd, SHUT_WR) == 0)
-		while (total < DRAIN_MAX &&
-		       (n = recv(fd, junk, sizeof junk, 0)) > 0)
+		while (total < DRAIN_MAX) {
+			n = recv(fd, junk, sizeof junk, 0);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
 			total += (size_t)n;
+		}
 	close(fd);
 }
 
