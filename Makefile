@@ -24,6 +24,7 @@ VALGRIND ?=
 SRC ?= lessons
 OUT ?= build/$(SRC)
 PEER := build/tests/np-peer
+SERVE := build/tests/np-serve
 export VALGRIND SANITIZE
 
 LESSONS := $(sort $(notdir $(wildcard lessons/[0-9][0-9]-*)))
@@ -70,12 +71,17 @@ $(foreach l,$(LESSONS),$(foreach p,$(call programs_of,$(l)),\
 
 BINARIES := $(foreach l,$(SELECTED),$(addprefix $(OUT)/$(l)/,$(call programs_of,$(l))))
 
-$(PEER): tests/np-peer.c $(COMMON)/np.c $(COMMON)/np.h build/tests/.flags
+# The test helpers: np-peer plays clients, np-serve plays servers.
+build/tests/%: tests/%.c $(COMMON)/np.c $(COMMON)/np.h build/tests/.flags
 	@mkdir -p $(@D)
 	$(COMPILE) -I$(COMMON) -o $@ $(filter %.c,$^)
 
-.PHONY: help build check test deps skeletons verify-todos clean distclean \
-	format format-check FORCE
+# Other lessons whose reference programs the selected lessons' tests use
+# (NN_NEEDS in lesson.mk), built into build/solutions/.
+NEEDS := $(sort $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_NEEDS)))
+
+.PHONY: help build check test deps needs skeletons verify-todos clean \
+	distclean format format-check FORCE
 
 help: ## show this list
 	@echo 'netprog - network programming in C. Usage: make TARGET [LESSON=NN] [SRC=solutions]'
@@ -89,8 +95,12 @@ build: $(BINARIES) ## build the selected lessons (the student's code; SRC=soluti
 deps: ## fetch/check what the tests need (bats, curl; valgrind with VALGRIND=1)
 	@tools/bootstrap $(if $(VALGRIND),valgrind)
 
-check: deps $(BINARIES) $(PEER) ## build and test your lesson: make check LESSON=01
+check: deps $(BINARIES) $(PEER) $(SERVE) needs ## build and test your lesson: make check LESSON=01
 	@tests/run $(OUT) $(SELECTED)
+
+needs:
+	@$(foreach n,$(NEEDS),$(MAKE) --no-print-directory -s build LESSON=$(n) \
+		SRC=solutions OUT=build/solutions &&) true
 
 test: ## build and test the reference solutions of every lesson (what CI runs)
 	@$(MAKE) --no-print-directory check SRC=solutions
@@ -98,7 +108,7 @@ test: ## build and test the reference solutions of every lesson (what CI runs)
 skeletons: ## rewrite lessons/ from the TODO blocks in solutions/
 	@tools/skeletons write
 
-verify-todos: deps $(PEER) ## prove every TODO is caught: revert each alone, a test must fail
+verify-todos: deps $(PEER) $(SERVE) needs ## prove every TODO is caught: revert each alone, a test must fail
 	@tools/verify-todos $(SELECTED)
 
 format: ## clang-format every C file in place

@@ -284,7 +284,7 @@ int main(int argc, char *argv[])
 	np_progname = "np-peer";
 	parse_options(argc, argv, &o);
 	msg = o.message ? unescape(o.message, &len) : read_stdin(&len);
-	signal(SIGPIPE, SIG_IGN);
+	np_ignore_sigpipe();
 	fd = connect_to(o.host, o.port);
 	/* A server that never reads must not block send() forever. */
 	if (np_set_timeouts(fd, o.wait_s) < 0)

@@ -104,11 +104,30 @@ static void on_stop_signal(int sig)
 	errno = saved;
 }
 
+int np_set_nonblocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0)
+		return -1;
+	return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
 static void set_flags(int fd)
 {
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
-	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+	if (np_set_nonblocking(fd) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		np_die("fcntl:");
+}
+
+void np_ignore_sigpipe(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) < 0)
+		np_die("sigaction:");
 }
 
 void np_catch_signals(void)
@@ -127,9 +146,7 @@ void np_catch_signals(void)
 	if (sigaction(SIGINT, &sa, NULL) < 0 ||
 	    sigaction(SIGTERM, &sa, NULL) < 0)
 		np_die("sigaction:");
-	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) < 0)
-		np_die("sigaction:");
+	np_ignore_sigpipe();
 }
 
 int np_wait_readable(int fd)

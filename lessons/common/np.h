@@ -61,6 +61,12 @@ void np_catch_signals(void);
  */
 int np_wait_readable(int fd);
 
+/* Ignore SIGPIPE (for clients): writing to a closed peer returns EPIPE. */
+void np_ignore_sigpipe(void);
+
+/* Make fd non-blocking (O_NONBLOCK). Returns 0, or -1 with errno set. */
+int np_set_nonblocking(int fd);
+
 /*
  * Format a socket address as "HOST:PORT" or "[HOST]:PORT" (IPv6) into buf.
  * Returns buf. NP_ADDRSTRLEN is enough for any of them.

@@ -20,6 +20,7 @@ bats_load_library bats-assert
 np_setup() {
 	: "${NP_BIN:?run the tests with make check LESSON=NN}"
 	: "${NP_PEER:?run the tests with make check LESSON=NN}"
+	NP_SERVE=${NP_SERVE:-${NP_PEER%/*}/np-serve}
 	NP_ROOT=${NP_ROOT:-$PWD}
 	# Every wait is bounded; valgrind makes programs several times slower.
 	NP_SLOW=1
@@ -34,9 +35,15 @@ np_setup() {
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:exitcode=97}
 	export TSAN_OPTIONS=${TSAN_OPTIONS:-exitcode=96}
 	SERVER_PID=
+	NP_PIDS=()
 	NP_LOGS=()
 	NP_SENT=
 	NP_REPRO=()
+	NP_REPRO_STDIN=
+	NP_SHOW=np_show_reply
+	NP_SERVER_CMD=
+	PROG_OUT=$BATS_TEST_TMPDIR/stdout
+	PROG_ERR=$BATS_TEST_TMPDIR/stderr
 	REPLY_FILE=$BATS_TEST_TMPDIR/reply
 	REPLY_ERR=$BATS_TEST_TMPDIR/reply.stderr
 	REPLY_BODY=$BATS_TEST_TMPDIR/reply.body
@@ -46,14 +53,16 @@ np_setup() {
 # that does not exit 0 on SIGTERM (valgrind or a sanitizer found errors, or
 # it crashed) fails the test. On failure, shows the server logs.
 np_teardown() {
-	local rc=0
-	if [[ -n $SERVER_PID ]]; then
+	local rc=0 pid
+	for pid in "${NP_PIDS[@]}"; do
+		[[ $pid == "$SERVER_PID" ]] || np_alive "$pid" || continue
+		SERVER_PID=$pid
 		stop_server
 		if [[ $SERVER_STATUS != 0 ]]; then
 			np_explain_status "$SERVER_STATUS" >&2
 			rc=1
 		fi
-	fi
+	done
 	if [[ -z ${BATS_TEST_COMPLETED:-} || $rc != 0 ]]; then
 		np_show_logs >&2
 	fi
@@ -106,27 +115,48 @@ np_show_logs() {
 	done
 }
 
-# start_server PROGRAM [ARG...]: run $NP_BIN/PROGRAM -p 0 ARG... and wait
-# for its ready line. Sets SERVER_PID, SERVER_LOG, SERVER_ADDR (as printed),
-# SERVER_HOST (for URLs: 127.0.0.1 or [::1]), SERVER_IP and SERVER_PORT.
+# start_server PROGRAM [ARG...]: run the lesson's $NP_BIN/PROGRAM -p 0
+# ARG... (under valgrind when asked) and wait for its ready line. Sets
+# SERVER_PID, SERVER_LOG, SERVER_ADDR (as printed), SERVER_HOST (for URLs:
+# 127.0.0.1 or [::1]), SERVER_IP and SERVER_PORT.
 start_server() {
-	start_server_on_port 0 "$@"
+	np_start_server wrap "$NP_BIN/$1" 0 "${@:2}"
 }
 
 # start_server_on_port PORT PROGRAM [ARG...]: the same with a fixed port.
 start_server_on_port() {
-	local port=$1 prog=$2 log tries=$((500 * NP_SLOW))
-	shift 2
+	np_start_server wrap "$NP_BIN/$2" "$1" "${@:3}"
+}
+
+# start_test_server [-a ADDR] MODE [TEXT]: start build/tests/np-serve, the
+# server that misbehaves on purpose (see np-serve -h), to test a client.
+start_test_server() {
+	np_start_server plain "$NP_SERVE" 0 "$@"
+}
+
+# start_reference_server NN-name PROGRAM [ARG...]: start another lesson's
+# reference program (built by make for lessons that list it in NN_NEEDS).
+start_reference_server() {
+	np_start_server plain "$NP_ROOT/build/solutions/$1/$2" 0 "${@:3}"
+}
+
+# np_start_server wrap|plain PATH PORT [ARG...]: the work of the above.
+np_start_server() {
+	local how=$1 path=$2 port=$3 log prog tries=$((500 * NP_SLOW)) wrap=()
+	shift 3
+	prog=${path##*/}
+	[[ $how == wrap ]] && wrap=("${NP_WRAP[@]}")
 	log=$BATS_TEST_TMPDIR/$prog.$((${#NP_LOGS[@]} + 1)).log
 	NP_LOGS+=("$log")
-	NP_SERVER_CMD="$prog -p $port${*:+ $*}"
+	NP_SERVER_CMD=$(printf '%q ' "${path#"$NP_ROOT"/}" -p "$port" "$@")
 	: >"$log"
 	# Own process group (setsid), no stdin, and bats' fd 3 closed so a
 	# stray server can never hang the suite.
-	setsid "${NP_WRAP[@]}" "$NP_BIN/$prog" -p "$port" "$@" \
+	setsid "${wrap[@]}" "$path" -p "$port" "$@" \
 		>"$log" 2>&1 </dev/null 3>&- &
 	SERVER_PID=$!
 	SERVER_LOG=$log
+	NP_PIDS+=("$SERVER_PID")
 	echo "$SERVER_PID" >>"$BATS_FILE_TMPDIR/pids"
 	until grep -q '^listening on ' "$log"; do
 		if ! np_alive "$SERVER_PID"; then
@@ -199,6 +229,8 @@ curl_request() {
 	if [[ $method == HEAD ]]; then args=(-I); else args=(-X "$method"); fi
 	args+=("$@")
 	NP_SENT="$method $target HTTP/1.1 (from curl${*:+ $*})"
+	NP_SHOW=np_show_reply
+	NP_REPRO_STDIN=
 	NP_REPRO=(curl -v "${args[@]}" "http://127.0.0.1:$NP_PORT_HINT$target")
 	CLIENT_STATUS=0
 	curl -sS -i -g --http1.1 --max-time $((5 * NP_SLOW)) "${args[@]}" \
@@ -226,6 +258,8 @@ peer_request() {
 		NP_SENT="the bytes of a file (np-peer${opts[*]:+ ${opts[*]}})"
 	fi
 	NP_REPRO=(build/tests/np-peer -p "$NP_PORT_HINT" "$@")
+	NP_SHOW=np_show_reply
+	NP_REPRO_STDIN=
 	CLIENT_STATUS=0
 	"$NP_PEER" -a "$SERVER_IP" -p "$SERVER_PORT" -w $((5 * NP_SLOW)) "$@" \
 		>"$REPLY_FILE" 2>"$REPLY_ERR" || CLIENT_STATUS=$?
@@ -248,7 +282,7 @@ np_mismatch() {
 		printf '  sent:      %s\n' "$NP_SENT"
 		printf '  expected:  %s\n' "$2"
 		printf '  received:  %s\n' "$3"
-		np_show_reply
+		"$NP_SHOW"
 		np_show_repro
 	} >&2
 	return 1
@@ -271,10 +305,9 @@ np_show_reply() {
 }
 
 np_show_repro() {
-	local bin=${NP_BIN#"$NP_ROOT"/}
 	echo "  reproduce it by hand:"
-	echo "    terminal 1:  $bin/${NP_SERVER_CMD/-p 0/-p $NP_PORT_HINT}"
-	echo "    terminal 2:  $(printf '%q ' "${NP_REPRO[@]}")"
+	echo "    terminal 1:  ${NP_SERVER_CMD/-p 0/-p $NP_PORT_HINT}"
+	echo "    terminal 2:  $(printf '%q ' "${NP_REPRO[@]}")${NP_REPRO_STDIN:+ < $NP_REPRO_STDIN}"
 }
 
 # expect_client_ok: the client got a whole reply (exit 0) in time.
@@ -338,4 +371,84 @@ expect_body() {
 expect_log() {
 	grep -qE -- "$1" "$SERVER_LOG" ||
 		np_mismatch "the server's log has no line matching /$1/" "$1" "see the log below"
+}
+
+# run_program PROGRAM [ARG...]: run the lesson's program to its end,
+# bounded in time (and under valgrind when asked); redirect its stdin as
+# needed. stdout goes to $PROG_OUT, stderr to $PROG_ERR; sets PROG_STATUS
+# (124: it was stopped at the time limit) and PROG_MS (elapsed time).
+# Set NP_SENT first to describe what the test feeds it.
+run_program() {
+	local prog=$1 arg prev= start repro=()
+	shift
+	for arg in "$@"; do
+		if [[ $prev == -p && $arg == "${SERVER_PORT:-}" ]]; then
+			repro+=("$NP_PORT_HINT")
+		else
+			repro+=("$arg")
+		fi
+		prev=$arg
+	done
+	NP_REPRO=("${NP_BIN#"$NP_ROOT"/}/$prog" "${repro[@]}")
+	NP_SHOW=np_show_program
+	NP_PROG_LIMIT=$((${NP_PROG_LIMIT_BASE:-20} * NP_SLOW))
+	start=$(date +%s%N)
+	PROG_STATUS=0
+	timeout -k 5 "$NP_PROG_LIMIT" "${NP_WRAP[@]}" "$NP_BIN/$prog" "$@" \
+		>"$PROG_OUT" 2>"$PROG_ERR" || PROG_STATUS=$?
+	PROG_MS=$((($(date +%s%N) - start) / 1000000))
+}
+
+# What the program printed: stdout (byte-exact, cut) and stderr.
+np_show_program() {
+	local size
+	size=$(wc -c <"$PROG_OUT")
+	echo "  exit status $PROG_STATUS after $PROG_MS ms; stdout had $size bytes${size:+:}"
+	LC_ALL=C sed -n 'l 0' "$PROG_OUT" | head -n 12 | cut -c1-200 | sed 's/^/    /'
+	if [[ -s $PROG_ERR ]]; then
+		echo "  stderr:"
+		head -n 30 "$PROG_ERR" | sed 's/^/    /'
+	else
+		echo "  stderr was empty."
+	fi
+}
+
+np_explain_exit() {
+	case $1 in
+	124) echo "it did not finish within $NP_PROG_LIMIT s and was stopped" ;;
+	99) echo "valgrind found memory errors or leaks (exit 99; report in stderr)" ;;
+	98) echo "AddressSanitizer/LeakSanitizer found errors (exit 98; report in stderr)" ;;
+	97) echo "UndefinedBehaviorSanitizer found errors (exit 97; report in stderr)" ;;
+	96) echo "ThreadSanitizer found data races (exit 96; report in stderr)" ;;
+	*) echo "exit status $1" ;;
+	esac
+}
+
+# expect_exit CODE: the program run by run_program exited with CODE.
+expect_exit() {
+	[[ $PROG_STATUS == "$1" ]] ||
+		np_mismatch "wrong exit status" "exit status $1" "$(np_explain_exit "$PROG_STATUS")"
+}
+
+# expect_stdout TEXT: its stdout was exactly TEXT.
+expect_stdout() {
+	cmp -s "$PROG_OUT" <(printf '%s' "$1") ||
+		np_mismatch "wrong output on stdout" "'$1' ($(printf '%s' "$1" | wc -c) bytes)" \
+			"'$(head -c 200 "$PROG_OUT" | cat -v)' ($(wc -c <"$PROG_OUT") bytes)"
+}
+
+# expect_stdout_file FILE: its stdout was exactly the bytes of FILE.
+expect_stdout_file() {
+	local diff
+	diff=$(cmp "$1" "$PROG_OUT" 2>&1) ||
+		np_mismatch "stdout differs from what was sent" \
+			"the $(wc -c <"$1") bytes of ${1##*/}" \
+			"$(wc -c <"$PROG_OUT") bytes; cmp: ${diff:-identical}"
+}
+
+# expect_stderr_match REGEX: a line of its stderr matches REGEX (grep -E).
+expect_stderr_match() {
+	grep -qE -- "$1" "$PROG_ERR" ||
+		np_mismatch "stderr does not say what went wrong" "a line matching /$1/" \
+			"$(head -n 3 "$PROG_ERR" | tr '\n' ' ')"
 }

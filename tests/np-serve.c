@@ -1,0 +1,224 @@
+/*
+ * np-serve - a TCP server that misbehaves on purpose, for testing clients.
+ *
+ * It plays the servers a client must cope with: one that echoes, one that
+ * answers only after the client's EOF, one that dribbles its reply, one
+ * that never answers, one that resets the connection. It serves one
+ * connection after another until SIGINT or SIGTERM, and prints the ready
+ * line "listening on HOST:PORT" like every server of the course.
+ */
+#include "np.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HELD_MAX 64
+
+static void usage(FILE *out)
+{
+	static const char *const lines[] = {
+	        "usage: np-serve [-a ADDR] [-p PORT] MODE [TEXT]",
+	        "MODE is what the server does with each connection:",
+	        "  echo        send every byte back as it arrives, until EOF",
+	        "  after-eof   read until EOF, then answer: received N bytes",
+	        "  dribble     send TEXT one byte at a time, 1 ms apart, close",
+	        "  silent      read what comes, never answer, never close",
+	        "  reset       send TEXT, then reset the connection (RST)",
+	        "TEXT may hold the escapes \\r and \\n.",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof lines / sizeof lines[0]; i++)
+		fprintf(out, "%s\n", lines[i]);
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Read what the client sends, passing each piece to echo_fd (or dropping
+ * it when echo_fd is -1), until EOF. Returns the byte count, or -1 on
+ * error or when asked to stop.
+ */
+static long long read_until_eof(int fd, int echo_fd)
+{
+	char buf[65536];
+	long long total = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		if (np_wait_readable(fd) != 1)
+			return -1;
+		n = recv(fd, buf, sizeof buf, 0);
+		if (n == 0)
+			return total;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (echo_fd >= 0 && write_all(echo_fd, buf, (size_t)n) < 0)
+			return -1;
+		total += n;
+	}
+}
+
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' && s[1] == 'r')
+			*o++ = '\r', s++;
+		else if (*s == '\\' && s[1] == 'n')
+			*o++ = '\n', s++;
+		else
+			*o++ = *s;
+	}
+	*o = '\0';
+}
+
+static void dribble(int fd, const char *text)
+{
+	struct timespec ms = {.tv_sec = 0, .tv_nsec = 1000000L};
+
+	for (; *text != '\0' && !np_stop; text++) {
+		if (write_all(fd, text, 1) < 0)
+			return;
+		nanosleep(&ms, NULL);
+	}
+}
+
+static void reset(int fd, const char *text)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	if (write_all(fd, text, strlen(text)) < 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) < 0)
+		np_warn("setsockopt SO_LINGER:");
+}
+
+/* Serve one connection as MODE says. Returns 1 to keep fd open (silent). */
+static int serve_one(int fd, const char *mode, const char *text)
+{
+	char reply[64];
+	long long n;
+
+	if (strcmp(mode, "echo") == 0) {
+		read_until_eof(fd, fd);
+	} else if (strcmp(mode, "after-eof") == 0) {
+		n = read_until_eof(fd, -1);
+		if (n >= 0) {
+			snprintf(reply, sizeof reply, "received %lld bytes\n",
+			         n);
+			write_all(fd, reply, strlen(reply));
+		}
+	} else if (strcmp(mode, "dribble") == 0) {
+		dribble(fd, text);
+		/* Our FIN first, then read to EOF: close() with unread bytes
+		 * would reset the connection and could eat the reply. */
+		if (shutdown(fd, SHUT_WR) == 0)
+			read_until_eof(fd, -1);
+	} else if (strcmp(mode, "reset") == 0) {
+		reset(fd, text);
+	} else {
+		read_until_eof(fd, -1);
+		return 1;
+	}
+	return 0;
+}
+
+static int open_listener(const char *addr, const char *port)
+{
+	struct addrinfo hints, *res;
+	int fd, one = 1, rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	rc = getaddrinfo(addr, port, &hints, &res);
+	if (rc != 0)
+		np_die("%s: %s", addr, gai_strerror(rc));
+	fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    listen(fd, SOMAXCONN) < 0)
+		np_die("listen on %s port %s:", addr, port);
+	freeaddrinfo(res);
+	return fd;
+}
+
+int main(int argc, char *argv[])
+{
+	const char *addr = "127.0.0.1", *port = "0", *mode, *text = "";
+	static const char *const modes[] = {"echo", "after-eof", "dribble",
+	                                    "silent", "reset"};
+	int held[HELD_MAX], nheld = 0, opt, lfd, i, known = 0;
+	uint16_t p;
+
+	np_progname = "np-serve";
+	while ((opt = getopt(argc, argv, "a:p:h")) != -1) {
+		if (opt == 'a') {
+			addr = optarg;
+		} else if (opt == 'p' && np_parse_port(optarg, &p) == 0) {
+			port = optarg;
+		} else {
+			usage(opt == 'h' ? stdout : stderr);
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (optind >= argc || argc - optind > 2) {
+		usage(stderr);
+		return 2;
+	}
+	mode = argv[optind];
+	for (i = 0; i < 5; i++)
+		known |= strcmp(mode, modes[i]) == 0;
+	if (!known) {
+		usage(stderr);
+		return 2;
+	}
+	if (optind + 1 < argc) {
+		text = argv[optind + 1];
+		unescape(argv[optind + 1]);
+	}
+
+	np_catch_signals();
+	lfd = open_listener(addr, port);
+	if (np_print_ready(lfd) < 0)
+		np_die("writing the ready line:");
+	while (np_wait_readable(lfd) == 1) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd < 0)
+			continue;
+		if (serve_one(fd, mode, text) && nheld < HELD_MAX)
+			held[nheld++] = fd;
+		else
+			close(fd);
+	}
+	for (i = 0; i < nheld; i++)
+		close(held[i]);
+	close(lfd);
+	return 0;
+}
