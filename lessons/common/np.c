@@ -210,3 +210,21 @@ int np_set_timeouts(int fd, int seconds)
 		return -1;
 	return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
+
+void np_close_gently(int fd)
+{
+	char junk[4096];
+	size_t total = 0;
+	ssize_t n;
+
+	if (shutdown(fd, SHUT_WR) == 0)
+		while (total < NP_DRAIN_MAX) {
+			n = recv(fd, junk, sizeof junk, 0);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			total += (size_t)n;
+		}
+	close(fd);
+}

@@ -87,4 +87,15 @@ int np_print_ready(int fd);
  */
 int np_set_timeouts(int fd, int seconds);
 
+/*
+ * Close a connection without losing what we sent. close() while bytes the
+ * peer sent are still unread makes the kernel send RST instead of FIN, and
+ * a peer that gets RST may drop data it has not read yet (our response).
+ * So: send our FIN first (shutdown SHUT_WR), read and discard what the
+ * peer still sends, at most NP_DRAIN_MAX bytes and each read bounded by
+ * the socket's timeout, until its FIN; then close(fd).
+ */
+#define NP_DRAIN_MAX (1024 * 1024)
+void np_close_gently(int fd);
+
 #endif

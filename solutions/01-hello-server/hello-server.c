@@ -18,7 +18,6 @@
 #define DEFAULT_PORT    8089
 #define DEFAULT_TIMEOUT 5
 #define HEAD_MAX        8192
-#define DRAIN_MAX       (1024 * 1024)
 
 enum status {
 	ST_OK,
@@ -314,31 +313,6 @@ static void log_request(const struct sockaddr *peer, const char *head,
 	        outcome);
 }
 
-/*
- * Close a connection without losing the response. close() while request
- * bytes we never read are still queued makes the kernel send RST instead
- * of FIN, and a client that gets RST may drop the response it has not read
- * yet (a POST body, an oversized head). So send our FIN first, then read
- * and discard what the client still sends, a bounded amount, until its FIN.
- */
-static void close_gently(int fd)
-{
-	char junk[4096];
-	size_t total = 0;
-	ssize_t n;
-
-	if (shutdown(fd, SHUT_WR) == 0)
-		while (total < DRAIN_MAX) {
-			n = recv(fd, junk, sizeof junk, 0);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			total += (size_t)n;
-		}
-	close(fd);
-}
-
 /* Serve one connection: read the request, answer it, close. */
 static void handle_client(int fd, const struct sockaddr *peer)
 {
@@ -374,7 +348,7 @@ static void handle_client(int fd, const struct sockaddr *peer)
 	else
 		snprintf(outcome, sizeof outcome, "%d", statuses[st].code);
 	log_request(peer, head, len, outcome);
-	close_gently(fd);
+	np_close_gently(fd);
 }
 
 /* Accept and serve connections, one at a time, until SIGINT or SIGTERM. */
