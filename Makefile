@@ -13,7 +13,7 @@ CSTD := -std=c17
 CPPFLAGS := -D_POSIX_C_SOURCE=200809L
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Werror
-CFLAGS ?= -O2 -g
+CFLAGS ?= -O2 -g -gdwarf-4
 LDLIBS ?=
 SANITIZE ?=
 ifneq ($(SANITIZE),)
@@ -79,6 +79,8 @@ build/tests/%: tests/%.c $(COMMON)/np.c $(COMMON)/np.h build/tests/.flags
 # Other lessons whose reference programs the selected lessons' tests use
 # (NN_NEEDS in lesson.mk), built into build/solutions/.
 NEEDS := $(sort $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_NEEDS)))
+# Test drivers a lesson's tests run (NN_TESTS in lesson.mk, with their rules).
+TEST_DRIVERS := $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_TESTS))
 
 .PHONY: help build check test deps needs skeletons verify-todos clean \
 	distclean format format-check FORCE
@@ -92,10 +94,10 @@ help: ## show this list
 
 build: $(BINARIES) ## build the selected lessons (the student's code; SRC=solutions: the reference)
 
-deps: ## fetch/check what the tests need (bats, curl; valgrind with VALGRIND=1)
+deps: ## fetch/check what the tests need (bats, curl, nss_wrapper; valgrind with VALGRIND=1)
 	@tools/bootstrap $(if $(VALGRIND),valgrind)
 
-check: deps $(BINARIES) $(PEER) $(SERVE) needs ## build and test your lesson: make check LESSON=01
+check: deps $(BINARIES) $(PEER) $(SERVE) $(TEST_DRIVERS) needs ## build and test your lesson: make check LESSON=01
 	@tests/run $(OUT) $(SELECTED)
 
 needs:
@@ -108,7 +110,7 @@ test: ## build and test the reference solutions of every lesson (what CI runs)
 skeletons: ## rewrite lessons/ from the TODO blocks in solutions/
 	@tools/skeletons write
 
-verify-todos: deps $(PEER) $(SERVE) needs ## prove every TODO is caught: revert each alone, a test must fail
+verify-todos: deps $(PEER) $(SERVE) $(TEST_DRIVERS) needs ## prove every TODO is caught: revert each alone, a test must fail
 	@tools/verify-todos $(SELECTED)
 
 format: ## clang-format every C file in place

@@ -57,7 +57,7 @@ have_ipv6() {
 	head -c 8388608 /dev/urandom >"$BATS_TEST_TMPDIR/input"
 	start_test_server echo
 	NP_SENT="8 MiB of random bytes on stdin to np-serve echo (it echoes while you send)"
-	NP_REPRO_STDIN=FILE
+	NP_REPRO_STDIN=an-8MiB-file
 	run_program client -p "$SERVER_PORT" - <"$BATS_TEST_TMPDIR/input"
 	[[ $PROG_STATUS != 124 ]] ||
 		np_mismatch "the client hung: sending everything before reading deadlocks with an echo server (both sides blocked in send())" \
@@ -76,7 +76,6 @@ have_ipv6() {
 	mkfifo "$fifo"
 	exec 7<>"$fifo"
 	NP_SENT="nothing: stdin stays open; np-serve dribble sends 'ready\\n' and closes"
-	NP_REPRO_STDIN="a terminal where you type nothing"
 	NP_PROG_LIMIT_BASE=5 run_program client -p "$SERVER_PORT" - <"$fifo"
 	exec 7>&-
 	expect_exit 0

@@ -36,12 +36,15 @@ np_setup() {
 	export TSAN_OPTIONS=${TSAN_OPTIONS:-exitcode=96}
 	SERVER_PID=
 	NP_PIDS=()
+	NP_BG_PIDS=()
 	NP_LOGS=()
 	NP_SENT=
 	NP_REPRO=()
 	NP_REPRO_STDIN=
 	NP_SHOW=np_show_reply
 	NP_SERVER_CMD=
+	# A command to start servers through (e.g. to set a limit first).
+	NP_LAUNCH=()
 	PROG_OUT=$BATS_TEST_TMPDIR/stdout
 	PROG_ERR=$BATS_TEST_TMPDIR/stderr
 	REPLY_FILE=$BATS_TEST_TMPDIR/reply
@@ -54,6 +57,10 @@ np_setup() {
 # it crashed) fails the test. On failure, shows the server logs.
 np_teardown() {
 	local rc=0 pid
+	for pid in "${NP_BG_PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	for pid in "${NP_PIDS[@]}"; do
 		[[ $pid == "$SERVER_PID" ]] || np_alive "$pid" || continue
 		SERVER_PID=$pid
@@ -152,7 +159,7 @@ np_start_server() {
 	: >"$log"
 	# Own process group (setsid), no stdin, and bats' fd 3 closed so a
 	# stray server can never hang the suite.
-	setsid "${wrap[@]}" "$path" -p "$port" "$@" \
+	setsid "${NP_LAUNCH[@]}" "${wrap[@]}" "$path" -p "$port" "$@" \
 		>"$log" 2>&1 </dev/null 3>&- &
 	SERVER_PID=$!
 	SERVER_LOG=$log
@@ -214,6 +221,12 @@ np_run() {
 		"${NP_WRAP[@]}" "$NP_BIN/$prog" "$@"
 }
 
+# np_track PID: a background process the test started (a client); it is
+# killed in teardown if it is still there.
+np_track() {
+	NP_BG_PIDS+=("$1")
+}
+
 # fd_count PID: how many file descriptors the process holds open.
 fd_count() {
 	local fds=("/proc/$1/fd/"*)
@@ -270,8 +283,8 @@ peer_request() {
 # REPLY_STATUS_LINE (without its CRLF) and REPLY_HEAD; the body goes to
 # $REPLY_BODY.
 np_parse_reply() {
-	REPLY_STATUS_LINE=$(head -n 1 "$REPLY_FILE" | tr -d '\r')
-	REPLY_HEAD=$(LC_ALL=C sed -n '1,/^\r\{0,1\}$/p' "$REPLY_FILE")
+	REPLY_STATUS_LINE=$(head -n 1 "$REPLY_FILE" | tr -d '\r\0')
+	REPLY_HEAD=$(LC_ALL=C sed -n '1,/^\r\{0,1\}$/p' "$REPLY_FILE" | tr -d '\0')
 	LC_ALL=C sed '1,/^\r\{0,1\}$/d' "$REPLY_FILE" >"$REPLY_BODY"
 }
 
