@@ -1,0 +1,330 @@
+/*
+ * fileserver - lesson 03: store and serve files, nothing lost, nothing
+ * trusted.
+ *
+ * One request per connection, framed as frame.h describes: put stores
+ * exactly "filesize" bytes under a plain file name, get sends a stored file
+ * back. An upload goes to a temporary file in the store and is renamed into
+ * place only once every byte arrived, so a broken upload never leaves a
+ * half-written file behind and never spoils an older file of that name.
+ * See README.md beside this file.
+ */
+#include "frame.h"
+#include "np.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_PORT    8090
+#define DEFAULT_TIMEOUT 10
+#define TEMP_PREFIX     ".upload-"
+
+/* A request that passed check_request(). */
+struct request {
+	int put;          /* 1: put, 0: get */
+	const char *name; /* points into the parsed header */
+	long long size;   /* put only */
+};
+
+static const char *store = "./storage";
+
+/*
+ * Check a request header and fill in *req. Returns 0, or -1 with the
+ * reason (sent back to the client) in why.
+ */
+static int check_request(const struct json_object *hdr, struct request *req,
+                         char *why, size_t whylen)
+{
+	/* TODO(03.5): Trust nothing the client sent. "action" must be the
+	 * string "put" or "get". "filename" must be a string of 1 to 255
+	 * bytes that is a plain name: no '/', no NUL byte (a \u0000 in the
+	 * JSON makes one: compare strlen() with len), not "." or "..", and
+	 * not starting with TEMP_PREFIX (our temporary files). For put,
+	 * "filesize" must be an integer >= 0. Say what is wrong in why,
+	 * e.g. "missing field \"filesize\"", "\"filesize\" must be an
+	 * integer", "bad file name". */
+	(void)hdr;
+	(void)req;
+	(void)why;
+	(void)whylen;
+	np_todo("03.5");
+}
+
+/* Build "STORE/NAME" into path. Returns 0, or -1 if it is too long. */
+static int store_path(char *path, size_t len, const char *name)
+{
+	int n = snprintf(path, len, "%s/%s", store, name);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/*
+ * Copy exactly size bytes from the socket to the file out, in pieces of
+ * CHUNK bytes. Returns 0, or -1 with the reason in why.
+ */
+static int copy_upload(int sock, int out, long long size, char *why,
+                       size_t whylen)
+{
+	char *buf = malloc(CHUNK);
+	long long done = 0;
+	int rc = -1;
+
+	if (buf == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	while (done < size) {
+		size_t want =
+		        size - done < CHUNK ? (size_t)(size - done) : CHUNK;
+		ssize_t n = read(sock, buf, want);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(why, whylen,
+			         "upload broken after %lld of %lld bytes: %s",
+			         done, size,
+			         n == 0 ? "connection closed"
+			                : strerror(errno));
+			goto out;
+		}
+		if (write_all(out, buf, (size_t)n) < 0) {
+			snprintf(why, whylen, "cannot store the file: %s",
+			         strerror(errno));
+			goto out;
+		}
+		done += n;
+	}
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+/*
+ * Receive a put's payload into the store under req->name, atomically.
+ * Returns 0 once the file is in place, or -1 with the reason in why; then
+ * nothing of the upload is left in the store.
+ */
+static int receive_upload(int sock, const struct request *req, char *why,
+                          size_t whylen)
+{
+	/* TODO(03.6): Never write the final name directly: create a
+	 * temporary file in the store with mkstemp() (template
+	 * "STORE/" TEMP_PREFIX "XXXXXX"), copy_upload() the payload into it,
+	 * fsync() and close() it (both can report a full disk), and only
+	 * then rename() it to "STORE/NAME" (store_path()): rename() replaces
+	 * an older file in one step, so readers see the old file or the new
+	 * one, never half of it. On any failure unlink() the temporary file
+	 * and say why. */
+	(void)sock;
+	(void)req;
+	(void)why;
+	(void)whylen;
+	(void)copy_upload; /* silences "unused": call it instead */
+	np_todo("03.6");
+}
+
+/* Send {"status":"ok","filename":NAME,"filesize":SIZE}. 0, or -1 (errno). */
+static int send_ok(int fd, const char *name, long long size)
+{
+	struct json_writer w;
+	size_t len;
+	char *text;
+	int rc;
+
+	json_writer_init(&w);
+	json_add_string(&w, "status", "ok", 2);
+	json_add_string(&w, "filename", name, strlen(name));
+	json_add_int(&w, "filesize", size);
+	text = json_writer_finish(&w, &len);
+	if (text == NULL)
+		return -1;
+	rc = send_frame(fd, text, len);
+	free(text);
+	return rc;
+}
+
+/*
+ * Answer a get: the ok reply, then the file's bytes; or an error reply.
+ * Returns 0, or -1 with the reason in why (already sent when possible).
+ */
+static int send_file(int sock, const struct request *req, char *why,
+                     size_t whylen)
+{
+	/* TODO(03.7): open() "STORE/NAME" read-only with O_NOFOLLOW. If that
+	 * fails (ENOENT: say "no such file: NAME"), or fstat() shows it is
+	 * not a regular file, send_error() the reason and return -1. Else
+	 * send_ok() with its st_size, then copy exactly that many bytes from
+	 * the file to the socket in CHUNK pieces (read() may return less;
+	 * write_all() the piece). A file that got shorter meanwhile: stop
+	 * and return -1 (the client sees the connection end early). */
+	(void)sock;
+	(void)req;
+	(void)why;
+	(void)whylen;
+	(void)send_ok; /* silences "unused": call it instead */
+	np_todo("03.7");
+}
+
+/* Log one line per request: who, what, and how it ended. */
+static void log_request(const struct sockaddr *peer, const char *what,
+                        const char *outcome)
+{
+	char who[NP_ADDRSTRLEN];
+
+	np_warn("%s %s: %s", np_format_addr(peer, who, sizeof who), what,
+	        outcome);
+}
+
+/* Serve one connection: one request, one reply, then close. */
+static void handle_client(int fd, const struct sockaddr *peer)
+{
+	struct json_object hdr = {0};
+	struct request req = {0};
+	char why[256] = "", what[300] = "(no request)";
+	int rc = recv_frame(fd, &hdr, why, sizeof why);
+
+	if (rc == FRAME_OK && check_request(&hdr, &req, why, sizeof why) == 0) {
+		snprintf(what, sizeof what, "%s %.255s",
+		         req.put ? "put" : "get", req.name);
+		if (!req.put)
+			rc = send_file(fd, &req, why, sizeof why);
+		else if ((rc = receive_upload(fd, &req, why, sizeof why)) == 0)
+			send_ok(fd, req.name, req.size);
+		else
+			send_error(fd, why);
+	} else if (rc == FRAME_OK || rc == FRAME_BAD) {
+		send_error(fd, why);
+		rc = -1;
+	} else {
+		snprintf(why, sizeof why, "%s",
+		         rc == FRAME_EOF ? "closed before a whole header"
+		                         : strerror(errno));
+	}
+	log_request(peer, what, rc == 0 ? "ok" : why);
+	json_free(&hdr);
+	np_close_gently(fd);
+}
+
+/*
+ * Remove temporary files a crash may have left: they were never renamed,
+ * so they hold no complete upload.
+ */
+static void remove_stale_uploads(void)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(store);
+
+	if (d == NULL)
+		np_die("open the store %s:", store);
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0 &&
+		    store_path(path, sizeof path, e->d_name) == 0)
+			unlink(path);
+	closedir(d);
+}
+
+static void serve(int listen_fd, int timeout)
+{
+	while (np_wait_readable(listen_fd) == 1) {
+		struct sockaddr_storage peer;
+		socklen_t peerlen = sizeof peer;
+		int fd = accept(listen_fd, (struct sockaddr *)&peer, &peerlen);
+
+		if (fd < 0) {
+			np_warn("accept:");
+			continue;
+		}
+		if (np_set_timeouts(fd, timeout) < 0) {
+			np_warn("setsockopt:");
+			close(fd);
+			continue;
+		}
+		handle_client(fd, (struct sockaddr *)&peer);
+	}
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: %s [-a ADDR] [-p PORT] [-d DIR] [-t SECONDS]\n",
+	        np_progname);
+	fprintf(out,
+	        "  -a ADDR     address to listen on (default 127.0.0.1)\n");
+	fprintf(out, "  -p PORT     port (default %d; 0: any free port)\n",
+	        DEFAULT_PORT);
+	fprintf(out, "  -d DIR      the store (default ./storage, created if "
+	             "missing)\n");
+	fprintf(out, "  -t SECONDS  time a client may stall (default %d)\n",
+	        DEFAULT_TIMEOUT);
+	fprintf(out, "  -h          show this help\n");
+}
+
+static int bad_usage(const char *what, const char *arg)
+{
+	np_warn("%s: %s", what, arg);
+	usage(stderr);
+	return 2;
+}
+
+int main(int argc, char *argv[])
+{
+	const char *addr = "127.0.0.1";
+	char port[6];
+	uint16_t p = DEFAULT_PORT;
+	int timeout = DEFAULT_TIMEOUT, opt, fd;
+
+	np_progname = "fileserver";
+	while ((opt = getopt(argc, argv, "a:p:d:t:h")) != -1) {
+		switch (opt) {
+		case 'a':
+			addr = optarg;
+			break;
+		case 'p':
+			if (np_parse_port(optarg, &p) < 0)
+				return bad_usage("bad port", optarg);
+			break;
+		case 'd':
+			if (*optarg == '\0')
+				return bad_usage("bad store", optarg);
+			store = optarg;
+			break;
+		case 't':
+			if (np_parse_seconds(optarg, &timeout) < 0)
+				return bad_usage("bad timeout", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc)
+		return bad_usage("unexpected argument", argv[optind]);
+
+	np_catch_signals();
+	if (mkdir(store, 0777) < 0 && errno != EEXIST)
+		np_die("create the store %s:", store);
+	remove_stale_uploads();
+	snprintf(port, sizeof port, "%u", (unsigned)p);
+	fd = listen_on(addr, port);
+	if (fd < 0)
+		return 1;
+	if (np_print_ready(fd) < 0)
+		np_die("writing the ready line:");
+	serve(fd, timeout);
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,12 @@
+# Lesson 03: the programs it builds and the sources of each, relative to
+# the lesson folder (lessons/common/np.c is linked into every program).
+03_PROGRAMS := fileserver filecli
+03_fileserver := fileserver.c frame.c json.c
+03_filecli := filecli.c frame.c json.c
+
+# The unit tests of the given JSON code, run by tests/03-file-transfer.bats.
+03_TESTS := build/tests/json-check
+build/tests/json-check: tests/json-check.c lessons/03-file-transfer/json.c \
+		lessons/03-file-transfer/json.h build/tests/.flags
+	@mkdir -p $(@D)
+	$(COMPILE) -Ilessons/03-file-transfer -o $@ $(filter %.c,$^)
