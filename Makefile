@@ -82,7 +82,7 @@ NEEDS := $(sort $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_NEEDS)))
 # Test drivers a lesson's tests run (NN_TESTS in lesson.mk, with their rules).
 TEST_DRIVERS := $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_TESTS))
 
-.PHONY: help build check test deps needs skeletons verify-todos clean \
+.PHONY: help build check test bench deps needs skeletons verify-todos clean \
 	distclean format format-check FORCE
 
 help: ## show this list
@@ -106,6 +106,14 @@ needs:
 
 test: ## build and test the reference solutions of every lesson (what CI runs)
 	@$(MAKE) --no-print-directory check SRC=solutions
+
+bench: deps ## measure a lesson's programs (prints numbers, never fails on speed): make bench LESSON=03
+	@$(MAKE) --no-print-directory -s build SRC=solutions OUT=build/solutions
+	@$(MAKE) --no-print-directory -s $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_BENCH))
+	@$(foreach l,$(SELECTED),\
+		$(if $(wildcard tests/bench/$(l).sh),\
+			tests/bench/$(l).sh build/solutions/$(l) $($(call lesson_num,$(l))_BENCH) &&,\
+			echo "lesson $(l) has no benchmark" &&)) true
 
 skeletons: ## rewrite lessons/ from the TODO blocks in solutions/
 	@tools/skeletons write
