@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +122,8 @@ static int receive_upload(int sock, const struct request *req, char *why,
 	/* TODO(03.6): Never write the final name directly: create a
 	 * temporary file in the store with mkstemp() (template
 	 * "STORE/" TEMP_PREFIX "XXXXXX"), copy_upload() the payload into it,
-	 * fsync() and close() it (both can report a full disk), and only
+	 * fsync() and close() it (both can report a full disk; after
+	 * close() the descriptor is gone even if it failed), and only
 	 * then rename() it to "STORE/NAME" (store_path()): rename() replaces
 	 * an older file in one step, so readers see the old file or the new
 	 * one, never half of it. On any failure unlink() the temporary file
@@ -270,6 +272,21 @@ static void usage(FILE *out)
 	fprintf(out, "  -h          show this help\n");
 }
 
+/*
+ * A write past the file size limit (RLIMIT_FSIZE) sends SIGXFSZ, which
+ * kills by default; ignored, it is one more EFBIG for that upload.
+ */
+static void ignore_file_size_signal(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGXFSZ, &sa, NULL) < 0)
+		np_die("sigaction:");
+}
+
 static int bad_usage(const char *what, const char *arg)
 {
 	np_warn("%s: %s", what, arg);
@@ -315,6 +332,7 @@ int main(int argc, char *argv[])
 		return bad_usage("unexpected argument", argv[optind]);
 
 	np_catch_signals();
+	ignore_file_size_signal();
 	if (mkdir(store, 0777) < 0 && errno != EEXIST)
 		np_die("create the store %s:", store);
 	remove_stale_uploads();

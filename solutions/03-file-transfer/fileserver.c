@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,14 +158,15 @@ static int receive_upload(int sock, const struct request *req, char *why,
 	/* TODO(03.6): Never write the final name directly: create a
 	 * temporary file in the store with mkstemp() (template
 	 * "STORE/" TEMP_PREFIX "XXXXXX"), copy_upload() the payload into it,
-	 * fsync() and close() it (both can report a full disk), and only
+	 * fsync() and close() it (both can report a full disk; after
+	 * close() the descriptor is gone even if it failed), and only
 	 * then rename() it to "STORE/NAME" (store_path()): rename() replaces
 	 * an older file in one step, so readers see the old file or the new
 	 * one, never half of it. On any failure unlink() the temporary file
 	 * and say why. */
 	/* BEGIN SOLUTION */
 	char temp[PATH_MAX], path[PATH_MAX];
-	int fd;
+	int fd, rc;
 
 	if (store_path(path, sizeof path, req->name) < 0 ||
 	    store_path(temp, sizeof temp, TEMP_PREFIX "XXXXXX") < 0) {
@@ -179,13 +181,18 @@ static int receive_upload(int sock, const struct request *req, char *why,
 	}
 	if (copy_upload(sock, fd, req->size, why, whylen) < 0)
 		goto fail;
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
+	if (fsync(fd) < 0) {
 		snprintf(why, whylen, "cannot store the file: %s",
 		         strerror(errno));
 		goto fail;
 	}
-	fd = -1;
+	rc = close(fd);
+	fd = -1; /* gone, whatever close() returned */
+	if (rc < 0) {
+		snprintf(why, whylen, "cannot store the file: %s",
+		         strerror(errno));
+		goto fail;
+	}
 	if (rename(temp, path) < 0) {
 		snprintf(why, whylen, "cannot store the file: %s",
 		         strerror(errno));
@@ -387,6 +394,21 @@ static void usage(FILE *out)
 	fprintf(out, "  -h          show this help\n");
 }
 
+/*
+ * A write past the file size limit (RLIMIT_FSIZE) sends SIGXFSZ, which
+ * kills by default; ignored, it is one more EFBIG for that upload.
+ */
+static void ignore_file_size_signal(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGXFSZ, &sa, NULL) < 0)
+		np_die("sigaction:");
+}
+
 static int bad_usage(const char *what, const char *arg)
 {
 	np_warn("%s: %s", what, arg);
@@ -432,6 +454,7 @@ int main(int argc, char *argv[])
 		return bad_usage("unexpected argument", argv[optind]);
 
 	np_catch_signals();
+	ignore_file_size_signal();
 	if (mkdir(store, 0777) < 0 && errno != EEXIST)
 		np_die("create the store %s:", store);
 	remove_stale_uploads();
