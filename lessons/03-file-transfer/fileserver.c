@@ -140,20 +140,12 @@ static int receive_upload(int sock, const struct request *req, char *why,
 static int send_ok(int fd, const char *name, long long size)
 {
 	struct json_writer w;
-	size_t len;
-	char *text;
-	int rc;
 
 	json_writer_init(&w);
 	json_add_string(&w, "status", "ok", 2);
 	json_add_string(&w, "filename", name, strlen(name));
 	json_add_int(&w, "filesize", size);
-	text = json_writer_finish(&w, &len);
-	if (text == NULL)
-		return -1;
-	rc = send_frame(fd, text, len);
-	free(text);
-	return rc;
+	return send_object(fd, &w);
 }
 
 /*

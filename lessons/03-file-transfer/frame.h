@@ -48,6 +48,12 @@ int send_frame(int fd, const char *json, size_t len);
 int recv_frame(int fd, struct json_object *obj, char *err, size_t errlen);
 
 /*
+ * Finish the object built in w (json.h) and send it as one frame; the
+ * text is freed either way. Returns 0, or -1 (errno).
+ */
+int send_object(int fd, struct json_writer *w);
+
+/*
  * Build and send a reply frame: {"status":"error","message":MESSAGE}.
  * Returns 0, or -1 (errno).
  */

@@ -50,21 +50,13 @@ static int send_request(int sock, const char *action, const char *name,
                         long long size)
 {
 	struct json_writer w;
-	size_t len;
-	char *text;
-	int rc;
 
 	json_writer_init(&w);
 	json_add_string(&w, "action", action, strlen(action));
 	json_add_string(&w, "filename", name, strlen(name));
 	if (size >= 0)
 		json_add_int(&w, "filesize", size);
-	text = json_writer_finish(&w, &len);
-	if (text == NULL)
-		return -1;
-	rc = send_frame(sock, text, len);
-	free(text);
-	return rc;
+	return send_object(sock, &w);
 }
 
 /*

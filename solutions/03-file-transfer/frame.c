@@ -128,22 +128,27 @@ int recv_frame(int fd, struct json_object *obj, char *err, size_t errlen)
 	//: np_todo("03.4");
 }
 
-int send_error(int fd, const char *message)
+int send_object(int fd, struct json_writer *w)
 {
-	struct json_writer w;
 	size_t len;
-	char *text;
+	char *text = json_writer_finish(w, &len);
 	int rc;
 
-	json_writer_init(&w);
-	json_add_string(&w, "status", "error", 5);
-	json_add_string(&w, "message", message, strlen(message));
-	text = json_writer_finish(&w, &len);
 	if (text == NULL)
 		return -1;
 	rc = send_frame(fd, text, len);
 	free(text);
 	return rc;
+}
+
+int send_error(int fd, const char *message)
+{
+	struct json_writer w;
+
+	json_writer_init(&w);
+	json_add_string(&w, "status", "error", 5);
+	json_add_string(&w, "message", message, strlen(message));
+	return send_object(fd, &w);
 }
 
 int connect_to(const char *host, const char *port)

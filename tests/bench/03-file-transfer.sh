@@ -40,21 +40,7 @@ printf 'lesson 03 benchmark: %d MiB over loopback, files on %s, median of %d run
 	$((size >> 20)) "$base" "$runs"
 printf 'machine: %s\n\n' "$(bench_machine)"
 
-declare -A result
-# measure NAME FUNCTION: run FUNCTION (which sets BENCH_NS) runs times.
-measure() {
-	local name=$1 i t=()
-	shift
-	for ((i = 0; i < runs; i++)); do
-		"$@"
-		t+=("$BENCH_NS")
-	done
-	result[$name]=$(mbps "$(median "${t[@]}")")
-}
-
 raw_once() { time_pair "$raw" recv "$dir/raw-out" -- "$raw" send "$dir/src" PORT; }
-measure raw raw_once
-
 bench_start "$dir/server.log" "$bin/fileserver" -p 0 -d "$dir/store" -t 60
 port=$BENCH_PORT
 put_once() {
@@ -71,21 +57,33 @@ get_once() {
 	"$bin/filecli" -p "$port" get src "$dir/get-out" >/dev/null
 	BENCH_NS=$(($(now_ns) - t0))
 }
-measure put put_once
-measure get get_once
+py64_once() { time_pair python3 "$here/note_transfer.py" recv "$dir/py-out" 65536 -- \
+	python3 "$here/note_transfer.py" send "$dir/src" PORT 65536; }
+py1k_once() { time_pair python3 "$here/note_transfer.py" recv "$dir/py-out" 1024 -- \
+	python3 "$here/note_transfer.py" send "$dir/src" PORT 1024; }
 
 rows=("raw C pair, 256 KiB buffers|raw" "filecli put|put" "filecli get|get")
 if command -v python3 >/dev/null; then
-	py64_once() { time_pair python3 "$here/note_transfer.py" recv "$dir/py-out" 65536 -- \
-		python3 "$here/note_transfer.py" send "$dir/src" PORT 65536; }
-	py1k_once() { time_pair python3 "$here/note_transfer.py" recv "$dir/py-out" 1024 -- \
-		python3 "$here/note_transfer.py" send "$dir/src" PORT 1024; }
-	measure py64 py64_once
-	measure py1k py1k_once
 	rows+=("Python, corrected note, 64 KiB|py64" "Python, the note's 1 KiB chunks|py1k")
 else
 	echo "(python3 not found: the Python baselines are left out)"
 fi
+
+# Round robin: run i of every transfer before run i+1 of any, so a drift
+# in the machine's speed spreads over all of them alike.
+declare -A times result
+for ((i = 0; i < runs; i++)); do
+	for row in "${rows[@]}"; do
+		key=${row#*|}
+		"${key}_once"
+		times[$key]+="$BENCH_NS "
+	done
+done
+for row in "${rows[@]}"; do
+	key=${row#*|}
+	# shellcheck disable=SC2086
+	result[$key]=$(mbps "$(median ${times[$key]})")
+done
 
 printf '| %-34s | %7s | %8s |\n' "transfer" "MB/s" "vs raw C"
 printf '|%s|%s|%s|\n' "------------------------------------" "---------" "----------"
