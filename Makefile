@@ -42,11 +42,13 @@ endif
 endif
 
 COMMON := lessons/common
-$(foreach l,$(LESSONS),$(eval include lessons/$(l)/lesson.mk))
 programs_of = $($(call lesson_num,$(1))_PROGRAMS)
 # src_path(lesson, file): the student's or the solution's copy of a file.
 src_path = $(if $(wildcard $(SRC)/$(1)/$(2)),$(SRC)/$(1)/$(2),lessons/$(1)/$(2))
 headers_of = $(wildcard $(COMMON)/*.h lessons/$(1)/*.h $(SRC)/$(1)/*.h)
+
+# Each lesson's lesson.mk: its programs, and any extra rules and flags.
+$(foreach l,$(LESSONS),$(eval include lessons/$(l)/lesson.mk))
 
 # The flags a build used are kept in a file, so changing CC, CFLAGS or
 # SANITIZE rebuilds everything that file feeds.
@@ -63,8 +65,9 @@ define program_rule
 $(OUT)/$(1)/$(2): $(foreach f,$($(call lesson_num,$(1))_$(2)),$(call src_path,$(1),$(f))) \
 		$(COMMON)/np.c $(call headers_of,$(1)) $(OUT)/.flags
 	@mkdir -p $$(@D)
-	$$(COMPILE) -I$(SRC)/$(1) -Ilessons/$(1) -I$(COMMON) -o $$@ \
-		$$(filter %.c,$$^) $$(LDLIBS)
+	$$(COMPILE) $$($(call lesson_num,$(1))_CFLAGS) -I$(SRC)/$(1) \
+		-Ilessons/$(1) -I$(COMMON) -o $$@ $$(filter %.c,$$^) \
+		$$(LDLIBS) $$($(call lesson_num,$(1))_LDLIBS)
 endef
 $(foreach l,$(LESSONS),$(foreach p,$(call programs_of,$(l)),\
 	$(eval $(call program_rule,$(l),$(p)))))
@@ -92,7 +95,7 @@ help: ## show this list
 	@echo 'Variables: LESSON=NN (3, 03 or 03-name; default all)  SRC=solutions'
 	@echo '           VALGRIND=1  SANITIZE=address,undefined|thread  CC=clang'
 
-build: $(BINARIES) ## build the selected lessons (the student's code; SRC=solutions: the reference)
+build: $(BINARIES) $(TEST_DRIVERS) ## build the selected lessons (the student's code; SRC=solutions: the reference)
 
 deps: ## fetch/check what the tests need (bats, curl, nss_wrapper; valgrind with VALGRIND=1)
 	@tools/bootstrap $(if $(VALGRIND),valgrind)

@@ -1,5 +1,6 @@
 /*
- * np-peer - a scriptable TCP client that misbehaves on purpose.
+ * np-peer - a scriptable client (TCP, UDP, Unix sockets) that misbehaves
+ * on purpose.
  *
  * The tests use it to play the peers a shell cannot: one that dribbles its
  * request a byte at a time, stops half-way, half-closes, resets, or stalls.
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +24,8 @@
 struct options {
 	const char *host;
 	const char *port;
+	const char *path;    /* -U: a Unix socket instead of host and port */
+	int datagram;        /* -u: one datagram out, one back */
 	const char *message; /* NULL: read it from stdin */
 	size_t chunk;        /* 0: everything in one send() */
 	int delay_ms;
@@ -34,12 +38,15 @@ struct options {
 static void usage(FILE *out)
 {
 	static const char *const lines[] = {
-	        "usage: np-peer [-a HOST] -p PORT [-m MESSAGE] [-c BYTES] [-d "
-	        "MS]",
-	        "               [-H | -R] [-S MS] [-w SECONDS]",
+	        "usage: np-peer [-a HOST] -p PORT | -U PATH [-u] [-m MESSAGE]",
+	        "               [-c BYTES] [-d MS] [-H | -R] [-S MS] [-w "
+	        "SECONDS]",
 	        "Send MESSAGE (C escapes: \\r \\n \\t \\\\ \\xHH; default: "
 	        "stdin),",
 	        "then print the reply until the server closes.",
+	        "  -U PATH     a Unix socket instead of HOST and PORT",
+	        "  -u          datagrams: send MESSAGE as one, print the one "
+	        "back",
 	        "  -c BYTES    send at most BYTES per send() (default: all)",
 	        "  -d MS       pause MS milliseconds between those pieces",
 	        "  -H          half-close (shutdown SHUT_WR) after sending",
@@ -140,16 +147,40 @@ static char *read_stdin(size_t *len)
 	return buf;
 }
 
-static int connect_to(const char *host, const char *port)
+static int connect_unix(const char *path, int type)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	sa_family_t family = AF_UNIX;
+	int fd;
+
+	if (strlen(path) >= sizeof addr.sun_path)
+		np_die("%s: path too long for a Unix socket", path);
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, type, 0);
+	if (fd < 0)
+		np_die("socket:");
+	/* A datagram client needs an address of its own for the reply:
+	 * Linux's autobind gives it an abstract one, and no file. */
+	if (type == SOCK_DGRAM &&
+	    bind(fd, (struct sockaddr *)&family, sizeof family) < 0)
+		np_die("bind:");
+	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+		np_die("connect to %s:", path);
+	return fd;
+}
+
+static int connect_to(const struct options *o)
 {
 	struct addrinfo hints, *res, *ai;
-	int fd = -1, rc;
+	int fd = -1, rc, type = o->datagram ? SOCK_DGRAM : SOCK_STREAM;
 
+	if (o->path != NULL)
+		return connect_unix(o->path, type);
 	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(host, port, &hints, &res);
+	hints.ai_socktype = type;
+	rc = getaddrinfo(o->host, o->port, &hints, &res);
 	if (rc != 0)
-		np_die("%s port %s: %s", host, port, gai_strerror(rc));
+		np_die("%s port %s: %s", o->host, o->port, gai_strerror(rc));
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
 		if (fd < 0)
@@ -161,8 +192,30 @@ static int connect_to(const char *host, const char *port)
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		np_die("connect to %s port %s:", host, port);
+		np_die("connect to %s port %s:", o->host, o->port);
 	return fd;
+}
+
+/* Datagrams: wait for one reply and print it. Returns the exit status. */
+static int print_datagram(int fd, int wait_s)
+{
+	static char buf[65536];
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	ssize_t n;
+
+	if (poll(&p, 1, wait_s * 1000) <= 0) {
+		np_warn("no datagram back for %d s: timed out", wait_s);
+		return 3;
+	}
+	n = recv(fd, buf, sizeof buf, 0);
+	if (n < 0) {
+		np_warn("recv:");
+		return 1;
+	}
+	if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n ||
+	    fflush(stdout) == EOF)
+		np_die("writing stdout:");
+	return 0;
 }
 
 /* Send msg as the options say. Returns 0, or -1 if the server went away. */
@@ -227,8 +280,14 @@ static void parse_options(int argc, char *argv[], struct options *o)
 	uint16_t port;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "a:p:m:c:d:HRS:w:h")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:U:um:c:d:HRS:w:h")) != -1) {
 		switch (opt) {
+		case 'U':
+			o->path = optarg;
+			break;
+		case 'u':
+			o->datagram = 1;
+			break;
 		case 'a':
 			o->host = optarg;
 			break;
@@ -266,7 +325,8 @@ static void parse_options(int argc, char *argv[], struct options *o)
 			goto bad;
 		}
 	}
-	if (o->port != NULL && optind == argc && !(o->half_close && o->reset))
+	if ((o->port != NULL) != (o->path != NULL) && optind == argc &&
+	    !(o->half_close && o->reset))
 		return;
 bad:
 	usage(stderr);
@@ -285,10 +345,16 @@ int main(int argc, char *argv[])
 	parse_options(argc, argv, &o);
 	msg = o.message ? unescape(o.message, &len) : read_stdin(&len);
 	np_ignore_sigpipe();
-	fd = connect_to(o.host, o.port);
+	fd = connect_to(&o);
 	/* A server that never reads must not block send() forever. */
 	if (np_set_timeouts(fd, o.wait_s) < 0)
 		np_die("setsockopt:");
+	if (o.datagram) {
+		if (send(fd, msg, len, 0) < 0)
+			np_die("send:");
+		status = print_datagram(fd, o.wait_s);
+		goto out;
+	}
 	if (send_message(fd, msg, len, &o) < 0) {
 		/* The server may have answered before it stopped reading. */
 		status = errno == EAGAIN || errno == EWOULDBLOCK

@@ -181,6 +181,8 @@ np_start_server() {
 		sleep 0.02
 	done
 	SERVER_ADDR=$(sed -n 's/^listening on //p' "$log" | head -n 1)
+	# A Unix socket server names its path instead of HOST:PORT.
+	[[ $SERVER_ADDR == /* || $SERVER_ADDR == ./* ]] && return 0
 	SERVER_PORT=${SERVER_ADDR##*:}
 	SERVER_HOST=${SERVER_ADDR%:*}
 	SERVER_IP=${SERVER_HOST#[}
@@ -270,11 +272,17 @@ peer_request() {
 	else
 		NP_SENT="the bytes of a file (np-peer${opts[*]:+ ${opts[*]}})"
 	fi
-	NP_REPRO=(build/tests/np-peer -p "$NP_PORT_HINT" "$@")
+	local where=(-a "$SERVER_IP" -p "$SERVER_PORT") hint=(-p "$NP_PORT_HINT")
+	# A Unix socket server: the test names its path with -U.
+	if [[ $SERVER_ADDR == /* || $SERVER_ADDR == ./* ]]; then
+		where=()
+		hint=()
+	fi
+	NP_REPRO=(build/tests/np-peer "${hint[@]}" "$@")
 	NP_SHOW=np_show_reply
 	NP_REPRO_STDIN=
 	CLIENT_STATUS=0
-	"$NP_PEER" -a "$SERVER_IP" -p "$SERVER_PORT" -w $((5 * NP_SLOW)) "$@" \
+	"$NP_PEER" "${where[@]}" -w $((5 * NP_SLOW)) "$@" \
 		>"$REPLY_FILE" 2>"$REPLY_ERR" || CLIENT_STATUS=$?
 	np_parse_reply
 }

@@ -1,0 +1,158 @@
+#!/usr/bin/env bats
+# Lesson 04 - libsockserver and echo-server. Each test names the TODO it
+# checks first. echo-server is driven over its four transports with
+# np-peer; what it cannot show is checked by ss-check, a C driver built
+# against your sockserver.c (tests/ss-check.c).
+
+load lib/harness
+
+setup() {
+	np_setup
+	NP_PORT_HINT=8091
+	SOCK=$BATS_TEST_TMPDIR/s
+}
+
+teardown() {
+	np_teardown
+}
+
+teardown_file() {
+	np_teardown_file
+}
+
+# expect_reply TEXT: the client got exactly TEXT back.
+expect_reply() {
+	expect_client_ok
+	cmp -s "$REPLY_FILE" <(printf '%s' "$1") ||
+		np_mismatch "wrong echo" "'$1'" "'$(cat -v "$REPLY_FILE")'"
+}
+
+# ss_check FILTER: run the library's C driver on the cases named FILTER.
+ss_check() {
+	run timeout -k 5 $((60 * NP_SLOW)) "${NP_WRAP[@]}" "$NP_BIN/ss-check" \
+		"$BATS_TEST_TMPDIR" "$1"
+	if ((status != 0)) || grep -q '^not ok' <<<"$output"; then
+		printf 'ss-check %s failed (exit %s); its report:\n%s\n' "$1" "$status" "$output" >&2
+		printf '  reproduce it by hand:  %s/ss-check /tmp %s\n' "${NP_BIN#"$NP_ROOT"/}" "$1" >&2
+		return 1
+	fi
+	grep -q '^ok ' <<<"$output" ||
+		{ echo "ss-check ran no case named $1" >&2; return 1; }
+}
+
+@test "TODO(04.1) TODO(04.2) TODO(04.3) TODO(04.4) TODO(04.10) tcp: echo until EOF, then SIGTERM" {
+	start_server echo-server -t tcp
+	peer_request -H -m 'hello, tcp'
+	expect_reply 'hello, tcp'
+	peer_request -H -c 3 -d 2 -m 'dribbled in pieces'
+	expect_reply 'dribbled in pieces'
+}
+
+@test "TODO(04.5) udp: each datagram comes back whole, 8 KiB included" {
+	local big
+	start_server echo-server -t udp
+	peer_request -u -m 'one datagram'
+	expect_reply 'one datagram'
+	big=$(head -c 8192 /dev/zero | tr '\0' d)
+	peer_request -u -m "$big"
+	expect_reply "$big"
+}
+
+@test "TODO(04.6) unix: echo over a Unix stream socket; the file goes on SIGTERM" {
+	start_server echo-server -t unix -s "$SOCK"
+	[[ $SERVER_ADDR == "$SOCK" ]] ||
+		np_mismatch "wrong ready line" "listening on $SOCK" "listening on $SERVER_ADDR"
+	[[ -S $SOCK ]] || np_mismatch "no socket file" "$SOCK, a socket" "$(ls -l "$SOCK" 2>&1)"
+	peer_request -U "$SOCK" -H -m 'hello, unix'
+	expect_reply 'hello, unix'
+	stop_server
+	[[ $SERVER_STATUS == 0 ]] || np_mismatch "SIGTERM" "exit status 0" "$(np_explain_status "$SERVER_STATUS")"
+	[[ ! -e $SOCK ]] || np_mismatch "the socket file was left behind" "no $SOCK" "$(ls -l "$SOCK")"
+}
+
+@test "TODO(04.5) TODO(04.6) unixgram: datagrams over a Unix socket" {
+	start_server echo-server -t unixgram -s "$SOCK"
+	peer_request -U "$SOCK" -u -m 'hello, unixgram'
+	expect_reply 'hello, unixgram'
+	stop_server
+	[[ ! -e $SOCK ]] || np_mismatch "the socket file was left behind" "no $SOCK" "$(ls -l "$SOCK")"
+}
+
+@test "TODO(04.6) a Unix path longer than sun_path is refused clearly" {
+	local long
+	long=$BATS_TEST_TMPDIR/$(head -c 120 /dev/zero | tr '\0' p)
+	np_run echo-server -t unix -s "$long" -p 0
+	assert_failure 1
+	[[ $stderr == *'too long'* ]] || fail "no clear message; stderr: $stderr"
+	[[ ! -e ${long:0:107} ]] || fail "a truncated socket file was created"
+}
+
+@test "TODO(04.7) thread mode serves a second client while the first idles" {
+	start_server echo-server -t tcp -m thread
+	# The first client connects, sends nothing and holds on.
+	"$NP_PEER" -p "$SERVER_PORT" -S 8000 -w 10 -m '' >/dev/null 2>&1 3>&- &
+	np_track $!
+	peer_request -w 3 -H -m 'second'
+	expect_reply 'second'
+}
+
+@test "TODO(04.8) fork mode serves clients in children and leaves no zombies" {
+	local i zombies tries=0
+	start_server echo-server -t tcp -m fork
+	"$NP_PEER" -p "$SERVER_PORT" -S 8000 -w 10 -m '' >/dev/null 2>&1 3>&- &
+	np_track $!
+	for i in 1 2 3 4 5 6 7 8; do
+		peer_request -w 3 -H -m "client $i"
+		expect_reply "client $i"
+	done
+	# Finished children are reaped within a poll interval or two.
+	while zombies=$(ps -o pid=,stat= --ppid "$SERVER_PID" | awk '$2 ~ /^Z/' | wc -l) &&
+		((zombies > 0)); do
+		((tries++ < 150 * NP_SLOW)) ||
+			np_mismatch "fork mode leaves zombies" "no zombie children" "$zombies zombies"
+		sleep 0.02
+	done
+}
+
+@test "TODO(04.4) library: setup/handle/finish and handle_error (ss-check)" {
+	ss_check 04.4
+}
+
+@test "TODO(04.3) library: verify_request refusing a client (ss-check)" {
+	ss_check 04.3
+}
+
+@test "TODO(04.2) TODO(04.10) library: shutdown within the poll interval (ss-check)" {
+	ss_check 04.10
+}
+
+@test "TODO(04.9) library: handle_request times out into handle_timeout (ss-check)" {
+	ss_check 04.9
+}
+
+@test "TODO(04.5) TODO(04.6) library: datagrams and Unix sockets (ss-check)" {
+	ss_check 04.5
+	ss_check 04.6
+}
+
+@test "TODO(04.7) TODO(04.8) library: threads waited for, children reaped, max_children (ss-check)" {
+	ss_check 04.7
+	ss_check 04.8
+}
+
+@test "TODO(04.1) library: port 0 becomes the real port; super calls (ss-check)" {
+	ss_check 04.1
+}
+
+@test "usage: -h, a bad transport, mode or option" {
+	local args
+	np_run echo-server -h
+	assert_success
+	assert_output --partial 'usage: echo-server'
+	for args in '' '-t smtp' '-t tcp -m never' '-t tcp -x' '-t tcp -p 70000' '-t tcp extra'; do
+		# shellcheck disable=SC2086
+		np_run echo-server $args
+		assert_failure 2
+		[[ $stderr == *'usage: echo-server'* ]] || fail "echo-server $args: no usage on stderr: $stderr"
+	done
+}

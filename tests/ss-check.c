@@ -1,0 +1,1198 @@
+/*
+ * ss-check - lesson 04: what libsockserver does that echo-server cannot
+ * show (overrides, the handler's rules, shutdown, timeouts, the mix-ins,
+ * each transport), checked through its interface. Prints TAP and exits 0
+ * only if every case passed.
+ *
+ *	ss-check DIR [CASE...]
+ *
+ * DIR is an existing directory for the Unix sockets; keep its path short
+ * (a socket path must fit sun_path, 108 bytes). CASE numbers run only
+ * those cases. Internet servers use 127.0.0.1 port 0. Every wait is
+ * bounded: by poll(), and by an alarm for the whole run.
+ */
+#include "np.h"
+#include "sockserver.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WAIT_MS   10000 /* how long anything that must happen may take */
+#define QUIET_MS  400   /* how long we watch something that must not */
+#define RUN_LIMIT 600   /* seconds for the whole run (valgrind is slow) */
+#define TICK      0.05  /* serve_forever's poll interval in most cases */
+
+static const char *dir;
+static char why[1024]; /* why the current case failed */
+
+/* Record why the case failed; returns -1 for `return fail(...)`. */
+__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* What the handlers and the overridden methods saw, from any thread. */
+static struct {
+	pthread_mutex_t lock;
+	int setup, handle, finish, error, timeout, verify;
+} seen = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void bump(int *n)
+{
+	pthread_mutex_lock(&seen.lock);
+	(*n)++;
+	pthread_mutex_unlock(&seen.lock);
+}
+
+static int peek(const int *n)
+{
+	int v;
+
+	pthread_mutex_lock(&seen.lock);
+	v = *n;
+	pthread_mutex_unlock(&seen.lock);
+	return v;
+}
+
+static void reset_seen(void)
+{
+	pthread_mutex_lock(&seen.lock);
+	seen.setup = seen.handle = seen.finish = 0;
+	seen.error = seen.timeout = seen.verify = 0;
+	pthread_mutex_unlock(&seen.lock);
+}
+
+/* Write all len bytes. Returns 0, or -1 with errno set. */
+static int send_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, buf, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Wait until fd is readable. Returns 1, 0 after ms, or -1. */
+static int wait_readable(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	double deadline = now() + ms / 1000.0;
+	int ready;
+
+	do {
+		ms = (int)((deadline - now()) * 1000.0);
+		ready = poll(&p, 1, ms > 0 ? ms : 0);
+	} while (ready < 0 && errno == EINTR);
+	return ready;
+}
+
+/* Read until EOF, at most cap bytes, within WAIT_MS in all. Returns the
+ * length, or -1 (errno ETIMEDOUT when the peer never closed). */
+static ssize_t read_to_eof(int fd, char *buf, size_t cap)
+{
+	double deadline = now() + WAIT_MS / 1000.0;
+	size_t got = 0;
+	ssize_t n;
+	int ready;
+
+	for (;;) {
+		ready = wait_readable(fd, (int)((deadline - now()) * 1000.0));
+		if (ready == 0)
+			errno = ETIMEDOUT;
+		if (ready <= 0)
+			return -1;
+		n = recv(fd, buf + got, cap - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0 || (got += (size_t)n) == cap)
+			return (ssize_t)got;
+	}
+}
+
+/* A client socket of type for the server s: connected to it, and for a
+ * Unix datagram bound to path first (the server answers to that name). */
+static int client_for(const struct ss_server *s, int type, const char *path)
+{
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	int fd = socket(s->family, type, 0);
+
+	if (fd < 0)
+		return -1;
+	if (path != NULL) {
+		snprintf(un.sun_path, sizeof un.sun_path, "%s", path);
+		unlink(path);
+		if (bind(fd, (struct sockaddr *)&un, sizeof un) < 0)
+			goto fail;
+	}
+	if (connect(fd, (const struct sockaddr *)&s->address, s->addrlen) == 0)
+		return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/*
+ * Connect to the stream server s, send msg, half-close, and expect msg
+ * back then EOF. Returns 0, or -1 with why set.
+ */
+static int expect_echo(const struct ss_server *s, const char *msg)
+{
+	char reply[256];
+	ssize_t n;
+	int fd = client_for(s, SOCK_STREAM, NULL);
+
+	if (fd < 0)
+		return fail("connect: expected a connection, got %s",
+		            strerror(errno));
+	if (send_all(fd, msg, strlen(msg)) < 0 || shutdown(fd, SHUT_WR) < 0) {
+		close(fd);
+		return fail("sending '%s': %s", msg, strerror(errno));
+	}
+	n = read_to_eof(fd, reply, sizeof reply);
+	close(fd);
+	if (n < 0)
+		return fail(
+		        "sent '%s' and half-closed: expected '%s' then EOF, "
+		        "got %s",
+		        msg, msg, strerror(errno));
+	if ((size_t)n != strlen(msg) || memcmp(reply, msg, (size_t)n) != 0)
+		return fail("sent '%s': expected '%s' back, got '%.*s'", msg,
+		            msg, (int)n, reply);
+	return 0;
+}
+
+/*
+ * The handler: an echo. setup() fails when the server's user says so;
+ * handle() echoes a stream to EOF (and then fails if it began with
+ * "fail") or sends a datagram back to its sender.
+ */
+struct behaviour {
+	const struct ss_server_ops *parent; /* for the overrides' super() */
+	int fail_setup;
+};
+
+static int t_setup(struct ss_request *req)
+{
+	const struct behaviour *b = req->server->user;
+
+	bump(&seen.setup);
+	if (b->fail_setup) {
+		errno = EACCES;
+		return -1;
+	}
+	if (req->data == NULL)
+		return np_set_timeouts(req->fd, WAIT_MS / 1000);
+	return 0;
+}
+
+static int echo_stream(struct ss_request *req)
+{
+	char buf[4096], head[4] = "";
+	size_t total = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(req->fd, buf, sizeof buf, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (total < sizeof head)
+			memcpy(head + total, buf,
+			       sizeof head - total < (size_t)n
+			               ? sizeof head - total
+			               : (size_t)n);
+		total += (size_t)n;
+		if (send_all(req->fd, buf, (size_t)n) < 0)
+			return -1;
+	}
+	if (n < 0)
+		return -1;
+	if (total >= sizeof head && memcmp(head, "fail", sizeof head) == 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+static int t_handle(struct ss_request *req)
+{
+	ssize_t n;
+
+	bump(&seen.handle);
+	if (req->data == NULL)
+		return echo_stream(req);
+	do
+		n = sendto(req->fd, req->data, req->len, 0,
+		           (struct sockaddr *)&req->client, req->clientlen);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -1 : 0;
+}
+
+static void t_finish(struct ss_request *req)
+{
+	(void)req;
+	bump(&seen.finish);
+}
+
+static const struct ss_handler echo = {t_setup, t_handle, t_finish};
+
+/* Overrides every test server has: count, then call the parent's. */
+static void t_handle_error(struct ss_server *s, struct ss_request *req)
+{
+	const struct behaviour *b = s->user;
+
+	bump(&seen.error);
+	b->parent->handle_error(s, req);
+}
+
+static void t_handle_timeout(struct ss_server *s)
+{
+	const struct behaviour *b = s->user;
+
+	bump(&seen.timeout);
+	b->parent->handle_timeout(s);
+}
+
+static int t_refuse(struct ss_server *s, struct ss_request *req)
+{
+	(void)s;
+	(void)req;
+	bump(&seen.verify);
+	return 0;
+}
+
+/* The header's example: an override that calls super(). */
+static int t_verify_super(struct ss_server *s, struct ss_request *req)
+{
+	bump(&seen.verify);
+	return ss_tcp_server_ops.verify_request(s, req);
+}
+
+/* A server under test, and the thread that runs serve_forever(). */
+struct fixture {
+	struct ss_server s;
+	struct ss_server_ops ops; /* the parent's, with the overrides */
+	struct behaviour b;
+	pthread_t tid;
+	int running; /* the thread exists (join it) */
+	int done;    /* serve_forever returned (under seen.lock) */
+	int rc;      /* what it returned */
+	double interval;
+};
+
+/* Make fx a server of class parent (plus the overrides) on host:port. */
+static int fx_init(struct fixture *fx, const struct ss_server_ops *parent,
+                   const char *host, const char *port, enum ss_mode mode)
+{
+	memset(fx, 0, sizeof *fx);
+	reset_seen();
+	fx->ops = *parent;
+	fx->ops.handle_error = t_handle_error;
+	fx->ops.handle_timeout = t_handle_timeout;
+	fx->b.parent = parent;
+	if (ss_server_init(&fx->s, &fx->ops, host, port, &echo, mode) < 0)
+		return fail("ss_server_init(%s, %s): expected 0, got -1 (%s)",
+		            parent->name, host, strerror(errno));
+	fx->s.user = &fx->b;
+	return 0;
+}
+
+static void *serve_thread(void *arg)
+{
+	struct fixture *fx = arg;
+	int rc = ss_serve_forever(&fx->s, fx->interval);
+
+	pthread_mutex_lock(&seen.lock);
+	fx->rc = rc;
+	fx->done = 1;
+	pthread_mutex_unlock(&seen.lock);
+	return NULL;
+}
+
+static int fx_serve(struct fixture *fx, double interval)
+{
+	int err;
+
+	fx->interval = interval;
+	fx->done = 0;
+	err = pthread_create(&fx->tid, NULL, serve_thread, fx);
+	if (err != 0)
+		return fail("pthread_create: %s", strerror(err));
+	fx->running = 1;
+	return 0;
+}
+
+/* Poll a flag (under seen.lock) for at most ms. Returns its value. */
+static int wait_flag(const int *flag, int ms)
+{
+	double deadline = now() + ms / 1000.0;
+	struct timespec tick = {0, 5000000};
+
+	while (!peek(flag) && now() < deadline)
+		nanosleep(&tick, NULL);
+	return peek(flag);
+}
+
+/* ss_shutdown() and join. Returns serve_forever's result. */
+static int fx_stop(struct fixture *fx)
+{
+	if (!fx->running)
+		return 0;
+	ss_shutdown(&fx->s);
+	pthread_join(fx->tid, NULL);
+	fx->running = 0;
+	return fx->rc;
+}
+
+static void fx_close(struct fixture *fx)
+{
+	fx_stop(fx);
+	ss_server_close(&fx->s);
+}
+
+/* A path for a Unix socket in DIR. */
+static const char *sock_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+	unlink(buf);
+	return buf;
+}
+
+/* Check that the handler counters are what the case expects. */
+static int expect_seen(const char *what, int setup, int handle, int finish,
+                       int error)
+{
+	int s = peek(&seen.setup), h = peek(&seen.handle);
+	int f = peek(&seen.finish), e = peek(&seen.error);
+
+	if (s == setup && h == handle && f == finish && e == error)
+		return 0;
+	return fail("%s: expected setup/handle/finish/handle_error called "
+	            "%d/%d/%d/%d times, got %d/%d/%d/%d",
+	            what, setup, handle, finish, error, s, h, f, e);
+}
+
+/* ---- The cases. Each returns 0, or -1 with why set. ---- */
+
+static int case_port0(void)
+{
+	struct fixture fx;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss, optlen = sizeof(int);
+	int port, real, reuse = 0, listening = 0, rc = 0;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	port = ntohs(((struct sockaddr_in *)&fx.s.address)->sin_port);
+	getsockname(fx.s.fd, (struct sockaddr *)&ss, &len);
+	real = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	getsockopt(fx.s.fd, SOL_SOCKET, SO_REUSEADDR, &reuse, &optlen);
+	optlen = sizeof(int);
+	getsockopt(fx.s.fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen);
+	if (port == 0 || port != real)
+		rc = fail("127.0.0.1 port 0: expected the kernel's port %d in "
+		          "s->address, got %d",
+		          real, port);
+	else if (!reuse || !listening)
+		rc = fail("expected SO_REUSEADDR set and the socket listening, "
+		          "got SO_REUSEADDR %d, SO_ACCEPTCONN %d",
+		          reuse, listening);
+	fx_close(&fx);
+	return rc;
+}
+
+static int case_echo(void)
+{
+	struct fixture fx;
+	int rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	rc = fx_serve(&fx, TICK);
+	if (rc == 0)
+		rc = expect_echo(&fx.s, "hello, sockserver");
+	if (rc == 0)
+		rc = expect_seen("one client", 1, 1, 1, 0);
+	fx_close(&fx);
+	return rc;
+}
+
+static int case_refuse(void)
+{
+	struct fixture fx;
+	char buf[64];
+	ssize_t n = -1;
+	int fd, rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	fx.ops.verify_request = t_refuse;
+	rc = fx_serve(&fx, TICK);
+	fd = rc == 0 ? client_for(&fx.s, SOCK_STREAM, NULL) : -1;
+	if (fd >= 0) {
+		n = read_to_eof(fd, buf, sizeof buf);
+		close(fd);
+	}
+	if (rc == 0 && n != 0)
+		rc = fail("connected, sent nothing: expected EOF at once, got "
+		          "%s",
+		          n < 0 ? strerror(errno) : "bytes");
+	if (rc == 0 && peek(&seen.verify) != 1)
+		rc = fail("expected verify_request called once, got %d",
+		          peek(&seen.verify));
+	if (rc == 0)
+		rc = expect_seen("refused client", 0, 0, 0, 0);
+	fx_close(&fx);
+	return rc;
+}
+
+static int case_super(void)
+{
+	struct fixture fx;
+	int rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	fx.ops.verify_request = t_verify_super;
+	rc = fx_serve(&fx, TICK);
+	if (rc == 0)
+		rc = expect_echo(&fx.s, "super");
+	if (rc == 0 && peek(&seen.verify) != 1)
+		rc = fail("expected the override called once, got %d",
+		          peek(&seen.verify));
+	if (rc == 0)
+		rc = expect_seen("served through super()", 1, 1, 1, 0);
+	fx_close(&fx);
+	return rc;
+}
+
+static int case_handle_fails(void)
+{
+	struct fixture fx;
+	int rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	rc = fx_serve(&fx, TICK);
+	if (rc == 0)
+		rc = expect_echo(&fx.s, "fail"); /* echoed, then handle fails */
+	if (rc == 0)
+		rc = expect_seen("handle() failed", 1, 1, 1, 1);
+	if (rc == 0)
+		rc = expect_echo(&fx.s, "next client");
+	if (rc == 0)
+		rc = expect_seen("then a good client", 2, 2, 2, 1);
+	fx_close(&fx);
+	return rc;
+}
+
+static int case_setup_fails(void)
+{
+	struct fixture fx;
+	int rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	fx.b.fail_setup = 1;
+	rc = fx_serve(&fx, TICK);
+	if (rc == 0)
+		rc = expect_echo(&fx.s, ""); /* just EOF */
+	if (rc == 0)
+		rc = expect_seen("setup() failed", 1, 0, 0, 1);
+	fx_close(&fx);
+	return rc;
+}
+
+/* ss_shutdown() and the time it took; fails unless fast and rc 0. */
+static int timed_stop(struct fixture *fx, const char *when)
+{
+	double t0 = now(), dt;
+	int rc = fx_stop(fx);
+
+	dt = now() - t0;
+	if (dt > fx->interval / 4)
+		return fail("%s, poll interval %.1f s: expected ss_shutdown() "
+		            "to return within %.2f s, took %.2f s",
+		            when, fx->interval, fx->interval / 4, dt);
+	if (rc != 0)
+		return fail("%s: expected serve_forever() to return 0, got %d",
+		            when, rc);
+	return 0;
+}
+
+static int case_shutdown(void)
+{
+	struct fixture fx;
+	int rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	rc = fx_serve(&fx, 2.0);
+	if (rc == 0)
+		rc = expect_echo(&fx.s, "before shutdown");
+	if (rc == 0)
+		rc = timed_stop(&fx, "while idle");
+	/* The flag was reset: serve_forever() can run again. */
+	if (rc == 0)
+		rc = fx_serve(&fx, 2.0);
+	if (rc == 0)
+		rc = expect_echo(&fx.s, "served again after a shutdown");
+	if (rc == 0)
+		rc = timed_stop(&fx, "the second time");
+	fx_close(&fx);
+	return rc;
+}
+
+static struct ss_server *signalled;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	ss_request_shutdown(signalled);
+}
+
+static int case_request_shutdown(void)
+{
+	struct sigaction sa, old;
+	struct fixture fx;
+	int rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	signalled = &fx.s;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, &old);
+	rc = fx_serve(&fx, 2.0);
+	if (rc == 0)
+		rc = expect_echo(&fx.s, "before the signal");
+	if (rc == 0) {
+		pthread_kill(fx.tid, SIGUSR1);
+		if (!wait_flag(&fx.done, 1000))
+			rc = fail("SIGUSR1 whose handler calls "
+			          "ss_request_shutdown(), poll interval 2 s: "
+			          "expected serve_forever() to return within "
+			          "1 s, still running");
+	}
+	if (rc == 0 && fx_stop(&fx) != 0)
+		rc = fail("expected serve_forever() to return 0, got %d",
+		          fx.rc);
+	fx_close(&fx);
+	sigaction(SIGUSR1, &old, NULL);
+	return rc;
+}
+
+static int case_timeout(void)
+{
+	struct fixture fx;
+	double t0, dt;
+	int rc = 0, r;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	fx.s.timeout = 0.2;
+	t0 = now();
+	r = ss_handle_request(&fx.s);
+	dt = now() - t0;
+	if (r != 0 || peek(&seen.timeout) != 1)
+		rc = fail("timeout 0.2 s, no client: expected 0 and "
+		          "handle_timeout called once, got %d and %d calls",
+		          r, peek(&seen.timeout));
+	else if (dt < 0.2 || dt > WAIT_MS / 1000.0)
+		rc = fail("timeout 0.2 s: expected handle_timeout after 0.2 s, "
+		          "got it after %.3f s",
+		          dt);
+	fx_close(&fx);
+	return rc;
+}
+
+static int case_handle_one(void)
+{
+	struct fixture fx;
+	char buf[64];
+	ssize_t n = -1;
+	int fd, rc = 0, r = -1;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	fx.s.timeout = WAIT_MS / 1000.0;
+	fd = client_for(&fx.s, SOCK_STREAM, NULL);
+	if (fd >= 0 && send_all(fd, "one", 3) == 0 &&
+	    shutdown(fd, SHUT_WR) == 0) {
+		r = ss_handle_request(&fx.s);
+		n = read_to_eof(fd, buf, sizeof buf);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (r != 0 || n != 3 || memcmp(buf, "one", 3) != 0)
+		rc = fail("a client waiting with 'one': expected "
+		          "ss_handle_request() 0 and 'one' back, got %d and "
+		          "%zd bytes",
+		          r, n);
+	else if (peek(&seen.timeout) != 0)
+		rc = fail("expected no handle_timeout, got %d calls",
+		          peek(&seen.timeout));
+	fx_close(&fx);
+	return rc;
+}
+
+static int case_threading(void)
+{
+	struct fixture fx;
+	int idle, rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_THREADING) <
+	    0)
+		return -1;
+	rc = fx_serve(&fx, TICK);
+	idle = rc == 0 ? client_for(&fx.s, SOCK_STREAM, NULL) : -1;
+	if (rc == 0 && idle < 0)
+		rc = fail("connect: %s", strerror(errno));
+	if (rc == 0 && expect_echo(&fx.s, "second client") < 0)
+		rc = fail("a first client connected and idles; the second: "
+		          "%s",
+		          why);
+	if (idle >= 0)
+		close(idle);
+	fx_close(&fx);
+	return rc;
+}
+
+/* The number of threads the server still lists (a private field). */
+static size_t listed_threads(struct ss_server *s)
+{
+	size_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->nthreads;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+struct closer {
+	struct fixture *fx;
+	int done; /* under seen.lock */
+};
+
+static void *close_thread(void *arg)
+{
+	struct closer *c = arg;
+
+	ss_server_close(&c->fx->s);
+	bump(&c->done);
+	return NULL;
+}
+
+/* Serve 20 clients, then check that the list of threads emptied itself. */
+static int serve_many(struct fixture *fx)
+{
+	double deadline;
+	struct timespec tick = {0, 5000000};
+	int i;
+
+	for (i = 0; i < 20; i++)
+		if (expect_echo(&fx->s, "many") < 0)
+			return -1;
+	deadline = now() + WAIT_MS / 1000.0;
+	while (listed_threads(&fx->s) > 0 && now() < deadline)
+		nanosleep(&tick, NULL);
+	if (listed_threads(&fx->s) > 0)
+		return fail("20 clients served and gone: expected s->threads "
+		            "empty, got %zu still listed",
+		            listed_threads(&fx->s));
+	return 0;
+}
+
+/* A client whose handler is still running: ss_server_close must wait. */
+static int close_waits(struct fixture *fx, int fd)
+{
+	struct closer c = {fx, 0};
+	char buf[64];
+	pthread_t tid;
+
+	if (send_all(fd, "busy", 4) < 0 || wait_readable(fd, WAIT_MS) <= 0)
+		return fail("sent 'busy': expected it echoed, got nothing");
+	fx_stop(fx);
+	pthread_create(&tid, NULL, close_thread, &c);
+	if (wait_flag(&c.done, QUIET_MS)) {
+		pthread_join(tid, NULL);
+		return fail("a handler still running: expected "
+		            "ss_server_close() to wait for its thread, it "
+		            "returned");
+	}
+	shutdown(fd, SHUT_WR);
+	read_to_eof(fd, buf, sizeof buf);
+	if (!wait_flag(&c.done, WAIT_MS))
+		return fail("the last client gone: expected ss_server_close() "
+		            "to return, it still waits");
+	pthread_join(tid, NULL);
+	if (peek(&seen.finish) != 21)
+		return fail("after ss_server_close(): expected finish called "
+		            "21 times, got %d",
+		            peek(&seen.finish));
+	return 0;
+}
+
+static int case_thread_close(void)
+{
+	struct fixture fx;
+	int fd = -1, rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_THREADING) <
+	    0)
+		return -1;
+	rc = fx_serve(&fx, TICK);
+	if (rc == 0)
+		rc = serve_many(&fx);
+	if (rc == 0)
+		fd = client_for(&fx.s, SOCK_STREAM, NULL);
+	if (rc == 0 && fd < 0)
+		rc = fail("connect: %s", strerror(errno));
+	if (rc == 0) {
+		rc = close_waits(&fx, fd); /* it closes the server */
+		close(fd);
+		return rc;
+	}
+	if (fd >= 0)
+		close(fd);
+	fx_close(&fx);
+	return rc;
+}
+
+/* Connect, send msg (no half-close) and wait until it is echoed. */
+static int busy_client(const struct ss_server *s, const char *msg)
+{
+	char buf[64];
+	int fd = client_for(s, SOCK_STREAM, NULL);
+
+	if (fd < 0)
+		return fail("connect: %s", strerror(errno));
+	if (send_all(fd, msg, strlen(msg)) < 0 ||
+	    wait_readable(fd, WAIT_MS) <= 0 ||
+	    recv(fd, buf, sizeof buf, 0) <= 0) {
+		close(fd);
+		return fail("sent '%s': expected it echoed, got nothing", msg);
+	}
+	return fd;
+}
+
+static int fork_limit(struct fixture *fx)
+{
+	char buf[64];
+	ssize_t n;
+	int first, second, quiet;
+
+	first = busy_client(&fx->s, "first");
+	if (first < 0)
+		return -1;
+	second = client_for(&fx->s, SOCK_STREAM, NULL);
+	if (second < 0 || send_all(second, "second", 6) < 0 ||
+	    shutdown(second, SHUT_WR) < 0) {
+		close(first);
+		return fail("second client: %s", strerror(errno));
+	}
+	quiet = wait_readable(second, QUIET_MS) == 0;
+	shutdown(first, SHUT_WR);
+	read_to_eof(first, buf, sizeof buf);
+	n = read_to_eof(second, buf, sizeof buf);
+	close(first);
+	close(second);
+	if (!quiet)
+		return fail("max_children 1, the first child busy: expected "
+		            "no reply to the second client yet, got one");
+	if (n != 6 || memcmp(buf, "second", 6) != 0)
+		return fail("the first client done: expected 'second' back, "
+		            "got %zd bytes",
+		            n);
+	return 0;
+}
+
+static int case_fork_limit(void)
+{
+	struct fixture fx;
+	int rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_FORKING) < 0)
+		return -1;
+	fx.s.max_children = 1;
+	rc = fx_serve(&fx, TICK);
+	if (rc == 0)
+		rc = fork_limit(&fx);
+	fx_close(&fx);
+	return rc;
+}
+
+/* How many of our children are zombies: /proc/PID/stat, state Z and
+ * parent us ("PID (COMM) STATE PPID ...", COMM may hold anything). */
+static int count_zombies(void)
+{
+	char path[300], line[512], *p, state;
+	struct dirent *e;
+	int n = 0, ppid;
+	DIR *d = opendir("/proc");
+	FILE *f;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		p = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+		fclose(f);
+		if (p != NULL && sscanf(p, ") %c %d", &state, &ppid) == 2 &&
+		    state == 'Z' && ppid == getpid())
+			n++;
+	}
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
+static int case_fork_zombies(void)
+{
+	struct timespec tick = {0, 10000000};
+	struct fixture fx;
+	double deadline;
+	int rc, i;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_FORKING) < 0)
+		return -1;
+	rc = fx_serve(&fx, TICK);
+	for (i = 0; rc == 0 && i < 3; i++)
+		rc = expect_echo(&fx.s, "forked");
+	deadline = now() + WAIT_MS / 1000.0;
+	while (rc == 0 && count_zombies() > 0 && now() < deadline)
+		nanosleep(&tick, NULL);
+	if (rc == 0 && count_zombies() > 0)
+		rc = fail("3 clients served while serving: expected their "
+		          "children reaped, got %d zombies",
+		          count_zombies());
+	fx_close(&fx);
+	if (rc == 0 && (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD))
+		rc = fail("after ss_server_close(): expected no child left "
+		          "(ECHILD), got one");
+	return rc;
+}
+
+/* Send each datagram in turn and expect it back whole, one for one. */
+static int expect_datagrams(int fd, const size_t *sizes, int count)
+{
+	static char out[65536], in[65536];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < count; i++) {
+		memset(out, 'a' + i, sizes[i]);
+		if (send(fd, out, sizes[i], 0) < 0)
+			return fail("send %zu bytes: %s", sizes[i],
+			            strerror(errno));
+	}
+	for (i = 0; i < count; i++) {
+		memset(out, 'a' + i, sizes[i]);
+		n = wait_readable(fd, WAIT_MS) > 0 ? recv(fd, in, sizeof in, 0)
+		                                   : -1;
+		if (n != (ssize_t)sizes[i] || memcmp(in, out, sizes[i]) != 0)
+			return fail("sent datagram %d of %zu bytes: expected "
+			            "it back whole, got %zd bytes",
+			            i + 1, sizes[i], n);
+	}
+	return 0;
+}
+
+static int datagram_echo(const struct ss_server_ops *ops, const char *host,
+                         const char *port, const char *client,
+                         const size_t *sizes, int count)
+{
+	struct fixture fx;
+	int fd, rc;
+
+	if (fx_init(&fx, ops, host, port, SS_SYNC) < 0)
+		return -1;
+	rc = fx_serve(&fx, TICK);
+	fd = rc == 0 ? client_for(&fx.s, SOCK_DGRAM, client) : -1;
+	if (rc == 0 && fd < 0)
+		rc = fail("datagram client: %s", strerror(errno));
+	if (rc == 0)
+		rc = expect_datagrams(fd, sizes, count);
+	if (fd >= 0)
+		close(fd);
+	if (client != NULL)
+		unlink(client);
+	fx_close(&fx);
+	if (rc == 0)
+		rc = expect_seen("datagrams", count, count, count, 0);
+	return rc;
+}
+
+static int case_udp_big(void)
+{
+	static const size_t sizes[] = {8192};
+
+	return datagram_echo(&ss_udp_server_ops, "127.0.0.1", "0", NULL, sizes,
+	                     1);
+}
+
+static int case_udp_boundary(void)
+{
+	static const size_t sizes[] = {100, 50};
+
+	return datagram_echo(&ss_udp_server_ops, "127.0.0.1", "0", NULL, sizes,
+	                     2);
+}
+
+static int case_unix_stream(void)
+{
+	struct fixture fx;
+	char path[256];
+	int rc;
+
+	sock_path(path, sizeof path, "us");
+	if (fx_init(&fx, &ss_unix_stream_server_ops, path, NULL, SS_SYNC) < 0)
+		return -1;
+	rc = fx_serve(&fx, TICK);
+	if (rc == 0)
+		rc = expect_echo(&fx.s, "over a Unix stream");
+	fx_close(&fx);
+	return rc;
+}
+
+static int case_unix_dgram(void)
+{
+	static const size_t sizes[] = {13, 7};
+	char path[256], client[256];
+
+	sock_path(path, sizeof path, "ud");
+	sock_path(client, sizeof client, "uc");
+	return datagram_echo(&ss_unix_datagram_server_ops, path, NULL, client,
+	                     sizes, 2);
+}
+
+/* The lowest free descriptor: it changes if one was leaked. */
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+static int case_unix_toolong(void)
+{
+	char path[300], prefix[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct fixture fx;
+	struct stat st;
+	int before = lowest_free_fd(), after;
+
+	snprintf(path, sizeof path, "%s/%0200d", dir, 0);
+	memcpy(prefix, path, sizeof prefix - 1); /* what would be bound */
+	prefix[sizeof prefix - 1] = '\0';
+	if (fx_init(&fx, &ss_unix_stream_server_ops, path, NULL, SS_SYNC) ==
+	    0) {
+		ss_server_close(&fx.s);
+		return fail("a %zu-byte path: expected ss_server_init() to "
+		            "fail, it succeeded",
+		            strlen(path));
+	}
+	if (errno != ENAMETOOLONG)
+		return fail("a %zu-byte path: expected ENAMETOOLONG, got %s",
+		            strlen(path), strerror(errno));
+	after = lowest_free_fd();
+	if (after != before)
+		return fail("expected no descriptor left open, the lowest "
+		            "free went from %d to %d",
+		            before, after);
+	if (stat(prefix, &st) == 0 || stat(path, &st) == 0)
+		return fail("expected no file created, found one (truncated "
+		            "path?)");
+	return 0;
+}
+
+static int case_unix_unlink(void)
+{
+	struct fixture fx, other;
+	char path[256];
+	struct stat st;
+	int rc = 0;
+
+	sock_path(path, sizeof path, "uu");
+	if (fx_init(&fx, &ss_unix_stream_server_ops, path, NULL, SS_SYNC) < 0)
+		return -1;
+	if (fx_init(&other, &ss_unix_stream_server_ops, path, NULL, SS_SYNC) ==
+	    0) {
+		ss_server_close(&other.s);
+		rc = fail("a second server on %s: expected EADDRINUSE, it "
+		          "succeeded",
+		          path);
+	} else if (errno != EADDRINUSE) {
+		rc = fail("a second server on %s: expected EADDRINUSE, got %s",
+		          path, strerror(errno));
+	} else if (stat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		rc = fail("the failed second server: expected the first's "
+		          "socket file kept, it is gone");
+	}
+	ss_server_close(&fx.s);
+	if (rc == 0 && stat(path, &st) == 0)
+		rc = fail("after ss_server_close(): expected %s removed, it "
+		          "is still there",
+		          path);
+	return rc;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(void);
+} cases[] = {
+        {"04.1 port 0 becomes the real port in s->address; the socket "
+         "listens, SO_REUSEADDR set",
+         case_port0},
+        {"04.2 04.3 04.4 TCP echo through a handler: setup, handle, finish "
+         "each once",
+         case_echo},
+        {"04.3 verify_request returning 0: the client reads EOF, no handler "
+         "runs",
+         case_refuse},
+        {"04.3 an override of verify_request calling the parent's (super) "
+         "serves the client",
+         case_super},
+        {"04.4 a failing handle: handle_error called, finish still called, "
+         "the next client served",
+         case_handle_fails},
+        {"04.4 a failing setup: handle and finish skipped, handle_error "
+         "called",
+         case_setup_fails},
+        {"04.2 04.10 ss_shutdown from another thread returns at once, "
+         "serve_forever returns 0 and can serve again",
+         case_shutdown},
+        {"04.10 ss_request_shutdown in a signal handler stops serve_forever",
+         case_request_shutdown},
+        {"04.9 ss_handle_request, timeout 0.2 s, no client: handle_timeout "
+         "once, after >= 0.2 s",
+         case_timeout},
+        {"04.9 ss_handle_request serves the client that is waiting",
+         case_handle_one},
+        {"04.7 threading: a second client is served while the first idles",
+         case_threading},
+        {"04.7 threading: finished threads leave the list; ss_server_close "
+         "waits for a running one",
+         case_thread_close},
+        {"04.8 forking, max_children 1: the second client is served only "
+         "after the first finished",
+         case_fork_limit},
+        {"04.8 forking: children reaped while serving, none left after "
+         "ss_server_close",
+         case_fork_zombies},
+        {"04.5 UDP: an 8192-byte datagram comes back intact", case_udp_big},
+        {"04.5 UDP: datagrams of 100 and 50 bytes come back as two",
+         case_udp_boundary},
+        {"04.6 Unix stream echo", case_unix_stream},
+        {"04.6 Unix datagram echo", case_unix_dgram},
+        {"04.6 a Unix path longer than sun_path: ENAMETOOLONG, nothing "
+         "created",
+         case_unix_toolong},
+        {"04.6 ss_server_close removes the path; a path in use fails "
+         "(EADDRINUSE) and is kept",
+         case_unix_unlink},
+};
+
+#define NCASES ((int)(sizeof cases / sizeof cases[0]))
+
+/* Does the case name start with the TODO id (e.g. "04.1", not "04.10")? */
+static int names_todo(const char *name, const char *id)
+{
+	size_t len = strlen(id);
+
+	while (*name >= '0' && *name <= '9') {
+		if (strncmp(name, id, len) == 0 && name[len] == ' ')
+			return 1;
+		name = strchr(name, ' ');
+		if (name == NULL)
+			return 0;
+		name++;
+	}
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	int selected[NCASES], i, j, n, count = 0, failed = 0;
+
+	np_progname = "ss-check";
+	if (argc < 2) {
+		fprintf(stderr, "usage: ss-check DIR [CASE|TODO-ID...]\n");
+		return 2;
+	}
+	dir = argv[1];
+	for (i = 0; i < NCASES; i++)
+		selected[i] = argc == 2;
+	for (i = 2; i < argc; i++) {
+		if (strchr(argv[i], '.') != NULL) {
+			for (j = 0; j < NCASES; j++)
+				selected[j] |=
+				        names_todo(cases[j].name, argv[i]);
+			continue;
+		}
+		n = atoi(argv[i]);
+		if (n < 1 || n > NCASES) {
+			fprintf(stderr, "ss-check: no case %s (1..%d)\n",
+			        argv[i], NCASES);
+			return 2;
+		}
+		selected[n - 1] = 1;
+	}
+	for (i = 0; i < NCASES; i++)
+		count += selected[i];
+	np_ignore_sigpipe();
+	alarm(RUN_LIMIT);
+	printf("1..%d\n", count);
+	fflush(stdout);
+	for (i = 0, n = 0; i < NCASES; i++) {
+		if (!selected[i])
+			continue;
+		why[0] = '\0';
+		if (cases[i].run() == 0) {
+			printf("ok %d - %s\n", ++n, cases[i].name);
+		} else {
+			printf("not ok %d - %s: %s\n", ++n, cases[i].name, why);
+			failed++;
+		}
+		fflush(stdout);
+	}
+	return failed == 0 ? 0 : 1;
+}
