@@ -244,10 +244,10 @@ get_file() {
 	start_server fileserver -d "$STORE"
 	random_file "$WORK/one" 3000000
 	random_file "$WORK/two" 3000000
-	timeout 60 "$NP_BIN/filecli" -p "$SERVER_PORT" put "$WORK/one" 2>"$WORK/err1" &
+	timeout 60 "$NP_BIN/filecli" -a "$SERVER_IP" -p "$SERVER_PORT" put "$WORK/one" 2>"$WORK/err1" &
 	pid1=$!
 	np_track "$pid1"
-	timeout 60 "$NP_BIN/filecli" -p "$SERVER_PORT" put "$WORK/two" 2>"$WORK/err2" &
+	timeout 60 "$NP_BIN/filecli" -a "$SERVER_IP" -p "$SERVER_PORT" put "$WORK/two" 2>"$WORK/err2" &
 	pid2=$!
 	np_track "$pid2"
 	wait "$pid1" || rc1=$?
@@ -294,7 +294,7 @@ get_file() {
 	start_server fileserver -d "$STORE"
 	random_file "$WORK/p" 1000000
 	NP_SENT="filecli put p, with stderr on a terminal (script)"
-	script -qec "'$NP_BIN/filecli' -p $SERVER_PORT put '$WORK/p'" /dev/null >"$WORK/tty" 2>&1 </dev/null
+	script -qec "'$NP_BIN/filecli' -a $SERVER_IP -p $SERVER_PORT put '$WORK/p'" /dev/null >"$WORK/tty" 2>&1 </dev/null
 	grep -q '100%' "$WORK/tty" ||
 		np_mismatch "no progress bar on a terminal" "a line ending at 100%" "$(cat -v "$WORK/tty" | head -c 300)"
 	put_file "$WORK/p"
