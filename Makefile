@@ -121,7 +121,7 @@ bench: deps ## measure a lesson's programs (prints numbers, never fails on speed
 skeletons: ## rewrite lessons/ from the TODO blocks in solutions/
 	@tools/skeletons write
 
-verify-todos: deps $(PEER) $(SERVE) $(TEST_DRIVERS) needs ## prove every TODO is caught: revert each alone, a test must fail
+verify-todos: deps $(PEER) $(SERVE) $(TEST_DRIVERS) needs ## prove every TODO is caught: revert each alone, a test named with it must fail
 	@tools/verify-todos $(SELECTED)
 
 format: ## clang-format every C file in place
