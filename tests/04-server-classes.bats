@@ -88,12 +88,18 @@ ss_check() {
 }
 
 @test "TODO(04.7) thread mode serves a second client while the first idles" {
+	local reply=
 	start_server echo-server -t tcp -m thread
-	# The first client connects, sends nothing and holds on.
-	"$NP_PEER" -p "$SERVER_PORT" -S 8000 -w 10 -m '' >/dev/null 2>&1 3>&- &
-	np_track $!
+	# The first client is being served (its bytes came back) and holds
+	# its connection open, without EOF; only then does the second come.
+	exec 8<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
+	printf first >&8
+	read -r -t $((5 * NP_SLOW)) -N 5 reply <&8 || true
+	[[ $reply == first ]] ||
+		np_mismatch "the first client got no echo" "first" "${reply:-(nothing)}"
 	peer_request -w 3 -H -m 'second'
 	expect_reply 'second'
+	exec 8>&-
 }
 
 @test "TODO(04.8) fork mode serves clients in children and leaves no zombies" {

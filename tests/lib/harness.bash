@@ -57,6 +57,9 @@ np_setup() {
 # it crashed) fails the test. On failure, shows the server logs.
 np_teardown() {
 	local rc=0 pid
+	# Connections a test held open itself (exec 7<>... 8<>...): closed
+	# first, or a server would wait for them on its way out.
+	exec 7>&- 8>&-
 	for pid in "${NP_BG_PIDS[@]}"; do
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
