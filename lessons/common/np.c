@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 const char *np_progname = "netprog";
-volatile sig_atomic_t np_stop;
+volatile _Atomic sig_atomic_t np_stop;
 
 static void vreport(const char *fmt, va_list ap)
 {
@@ -134,6 +134,11 @@ void np_catch_signals(void)
 {
 	struct sigaction sa;
 
+	/* Called again in a forked child: the child gets a pipe of its own. */
+	if (stop_pipe[0] >= 0) {
+		close(stop_pipe[0]);
+		close(stop_pipe[1]);
+	}
 	if (pipe(stop_pipe) < 0)
 		np_die("pipe:");
 	set_flags(stop_pipe[0]);
@@ -147,6 +152,11 @@ void np_catch_signals(void)
 	    sigaction(SIGTERM, &sa, NULL) < 0)
 		np_die("sigaction:");
 	np_ignore_sigpipe();
+}
+
+int np_stop_fd(void)
+{
+	return stop_pipe[0];
 }
 
 int np_wait_readable(int fd)

@@ -17,8 +17,12 @@
 /* Set by main before anything else: the name used in every diagnostic. */
 extern const char *np_progname;
 
-/* Becomes non-zero once SIGINT or SIGTERM arrived (see np_catch_signals). */
-extern volatile sig_atomic_t np_stop;
+/*
+ * Becomes non-zero once SIGINT or SIGTERM arrived (see np_catch_signals).
+ * Atomic, not only volatile: threads read it while a signal handler, in
+ * another thread, may be writing it.
+ */
+extern volatile _Atomic sig_atomic_t np_stop;
 
 /*
  * Print "PROGRAM: MESSAGE" on stderr and exit(1). When the formatted
@@ -50,9 +54,16 @@ int np_parse_seconds(const char *s, int *seconds);
  * client comes; the byte in the pipe closes that gap. Handlers use
  * SA_RESTART; a recv() or send() with a timeout may still fail with EINTR.
  * SIGPIPE is ignored: a peer that went away must be an EPIPE error on one
- * connection, not the death of the whole server.
+ * connection, not the death of the whole server. A forked child that calls
+ * it again gets a pipe of its own, so its signals do not wake the parent.
  */
 void np_catch_signals(void);
+
+/*
+ * The self-pipe's read end: it becomes readable, and stays readable, once
+ * SIGINT or SIGTERM arrived. Put it in your own poll() set to be woken.
+ */
+int np_stop_fd(void);
 
 /*
  * Wait until fd is readable (for a listening socket: a connection is ready

@@ -45,6 +45,8 @@ np_setup() {
 	NP_SERVER_CMD=
 	# A command to start servers through (e.g. to set a limit first).
 	NP_LAUNCH=()
+	# What servers read on stdin (an operator's lines, for instance).
+	NP_STDIN=/dev/null
 	PROG_OUT=$BATS_TEST_TMPDIR/stdout
 	PROG_ERR=$BATS_TEST_TMPDIR/stderr
 	REPLY_FILE=$BATS_TEST_TMPDIR/reply
@@ -160,10 +162,10 @@ np_start_server() {
 	NP_LOGS+=("$log")
 	NP_SERVER_CMD=$(printf '%q ' "${path#"$NP_ROOT"/}" -p "$port" "$@")
 	: >"$log"
-	# Own process group (setsid), no stdin, and bats' fd 3 closed so a
-	# stray server can never hang the suite.
+	# Own process group (setsid), stdin from $NP_STDIN (no terminal), and
+	# bats' fd 3 closed so a stray server can never hang the suite.
 	setsid "${NP_LAUNCH[@]}" "${wrap[@]}" "$path" -p "$port" "$@" \
-		>"$log" 2>&1 </dev/null 3>&- &
+		>"$log" 2>&1 <"$NP_STDIN" 3>&- &
 	SERVER_PID=$!
 	SERVER_LOG=$log
 	NP_PIDS+=("$SERVER_PID")

@@ -1,0 +1,242 @@
+/*
+ * poll-server - lesson 05: one thread, every connection at once. Sockets
+ * are non-blocking; poll(2) says which ones can make progress; each
+ * connection keeps its own input buffer (bytes of an unfinished line) and
+ * output buffer (replies the client has not taken yet). No call ever
+ * blocks, so no client can stall the others. See README.md beside this
+ * file.
+ */
+#include "lines.h"
+#include "net.h"
+#include "np.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/*
+ * A client that sends but does not read its replies: once this much waits
+ * for it, stop reading from it until it catches up, or it could make the
+ * server buffer without end.
+ */
+#define OUT_HIGH (256 * 1024)
+
+struct conn {
+	int fd;
+	int eof;       /* the client sent its FIN: flush, then close */
+	int drop;      /* close at once: error, reset, oversize line */
+	struct linebuf in;
+	char *out;     /* replies not sent yet: out[out_start..out_end) */
+	size_t out_start, out_end, out_cap;
+	char who[NP_ADDRSTRLEN];
+};
+
+/* pfds[0] is the listening socket, pfds[1] the stop pipe, pfds[i] for
+ * i >= 2 the connection conns[i]. */
+static struct pollfd *pfds;
+static struct conn **conns;
+static size_t nfds, fds_cap;
+static int accept_paused;
+
+static int add_conn(int fd, const char *who)
+{
+	struct conn *c;
+
+	if (nfds == fds_cap) {
+		size_t cap = fds_cap ? fds_cap * 2 : 64;
+		struct pollfd *p = realloc(pfds, cap * sizeof *p);
+		struct conn **cs;
+
+		if (p == NULL)
+			return -1;
+		pfds = p;
+		cs = realloc(conns, cap * sizeof *cs);
+		if (cs == NULL)
+			return -1;
+		conns = cs;
+		fds_cap = cap;
+	}
+	c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return -1;
+	c->fd = fd;
+	snprintf(c->who, sizeof c->who, "%s", who);
+	pfds[nfds] = (struct pollfd){.fd = fd, .events = POLLIN};
+	conns[nfds++] = c;
+	return 0;
+}
+
+/* Close connection i; the last one takes its place. */
+static void drop_conn(size_t i)
+{
+	struct conn *c = conns[i];
+
+	close(c->fd);
+	line_free(&c->in);
+	free(c->out);
+	free(c);
+	nfds--;
+	pfds[i] = pfds[nfds];
+	conns[i] = conns[nfds];
+	if (accept_paused) {
+		accept_paused = 0;
+		pfds[0].events = POLLIN;
+	}
+}
+
+/* Append len bytes to c's output buffer. Returns 0, or -1. */
+static int queue_output(struct conn *c, const char *data, size_t len)
+{
+	if (c->out_start > 0 && c->out_start == c->out_end)
+		c->out_start = c->out_end = 0;
+	if (c->out_cap - c->out_end < len) {
+		size_t pending = c->out_end - c->out_start;
+		size_t cap = c->out_cap ? c->out_cap : 4096;
+		char *out;
+
+		while (cap < pending + len)
+			cap *= 2;
+		out = malloc(cap);
+		if (out == NULL)
+			return -1;
+		if (pending > 0)
+			memcpy(out, c->out + c->out_start, pending);
+		free(c->out);
+		c->out = out;
+		c->out_cap = cap;
+		c->out_start = 0;
+		c->out_end = pending;
+	}
+	memcpy(c->out + c->out_end, data, len);
+	c->out_end += len;
+	return 0;
+}
+
+/* Accept every connection that is waiting, without blocking. */
+static void accept_clients(int listen_fd)
+{
+	/* TODO(05.8): accept() until it fails with EAGAIN/EWOULDBLOCK (the
+	 * listening socket is non-blocking: nobody else is waiting). Make
+	 * each new socket non-blocking (np_set_nonblocking) and add_conn()
+	 * it with its address (np_format_addr); if either fails, close it.
+	 * EINTR and ECONNABORTED: try the next. EMFILE or ENFILE (out of
+	 * descriptors): np_warn(), then stop watching the listening socket
+	 * (pfds[0].events = 0, accept_paused = 1) until drop_conn() frees a
+	 * descriptor; otherwise poll() would report it readable again at
+	 * once, for ever. */
+	(void)listen_fd;
+	(void)add_conn;
+	np_todo("05.8");
+}
+
+/* The client can be read: take what it sent, queue a reply per line. */
+static void on_readable(struct conn *c)
+{
+	/* TODO(05.9): One line_fill() (the socket is non-blocking: EAGAIN
+	 * and EINTR mean "nothing now", not an error). 0 is EOF: set c->eof
+	 * (its replies still go out, then it is closed). Another error: set
+	 * c->drop. Then queue_output() every whole line line_next() gives
+	 * (failure: c->drop). LINE_TOO_LONG: np_warn() naming c->who, and
+	 * c->drop: only this client is closed. */
+	(void)c;
+	(void)queue_output;
+	np_todo("05.9");
+}
+
+/* Send what c's output buffer holds, as far as the socket takes it now. */
+static void flush_output(struct conn *c)
+{
+	/* TODO(05.10): send(..., MSG_DONTWAIT) from c->out + c->out_start
+	 * while bytes are pending. The socket may take only part (a short
+	 * write): advance out_start by what it took and try again; EAGAIN
+	 * means its buffer is full: stop, poll() will say when it has room
+	 * (POLLOUT). EINTR: try again. Any other error (EPIPE, ECONNRESET):
+	 * c->drop. Once nothing is pending, free(c->out) and zero out_cap,
+	 * out_start and out_end: an idle client should cost no buffer. */
+	(void)c;
+	np_todo("05.10");
+}
+
+/* What to wait for on c next: 0 when it is finished and must be closed. */
+static short next_events(const struct conn *c)
+{
+	size_t pending = c->out_end - c->out_start;
+	short ev = 0;
+
+	if (c->drop || (c->eof && pending == 0))
+		return 0;
+	if (!c->eof && pending < OUT_HIGH)
+		ev |= POLLIN;
+	if (pending > 0)
+		ev |= POLLOUT;
+	return ev;
+}
+
+static void serve(int listen_fd)
+{
+	size_t i;
+
+	while (!np_stop) {
+		if (poll(pfds, nfds, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			np_warn("poll:");
+			return;
+		}
+		if (pfds[1].revents != 0)
+			return;
+		/* Backwards: drop_conn() moves the last one into slot i. */
+		for (i = nfds; i-- > 2;) {
+			struct conn *c = conns[i];
+			short rev = pfds[i].revents;
+
+			if (rev == 0)
+				continue;
+			if (rev & (POLLIN | POLLHUP | POLLERR) &&
+			    pfds[i].events & POLLIN)
+				on_readable(c);
+			if (c->out_end > c->out_start && !c->drop)
+				flush_output(c);
+			if (rev & POLLNVAL)
+				c->drop = 1;
+			line_trim(&c->in);
+			pfds[i].events = next_events(c);
+			if (pfds[i].events == 0)
+				drop_conn(i);
+		}
+		if (pfds[0].revents & POLLIN)
+			accept_clients(listen_fd);
+	}
+}
+
+int main(int argc, char *argv[])
+{
+	int listen_fd;
+
+	np_progname = "poll-server";
+	listen_fd = server_start(argc, argv,
+	                         "Echo lines to many clients at once: one "
+	                         "thread, poll(2), non-blocking sockets.",
+	                         NULL);
+	if (np_set_nonblocking(listen_fd) < 0)
+		np_die("fcntl:");
+	pfds = calloc(64, sizeof *pfds);
+	conns = calloc(64, sizeof *conns);
+	if (pfds == NULL || conns == NULL)
+		np_die("out of memory");
+	fds_cap = 64;
+	pfds[0] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
+	pfds[1] = (struct pollfd){.fd = np_stop_fd(), .events = POLLIN};
+	nfds = 2;
+	serve(listen_fd);
+	while (nfds > 2)
+		drop_conn(nfds - 1);
+	free(pfds);
+	free(conns);
+	close(listen_fd);
+	return 0;
+}
