@@ -84,6 +84,8 @@ build/tests/%: tests/%.c $(COMMON)/np.c $(COMMON)/np.h build/tests/.flags
 NEEDS := $(sort $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_NEEDS)))
 # Test drivers a lesson's tests run (NN_TESTS in lesson.mk, with their rules).
 TEST_DRIVERS := $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_TESTS))
+# What a lesson's benchmark needs besides its programs (NN_BENCH).
+BENCH_DEPS := $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_BENCH))
 
 .PHONY: help build check test bench deps needs skeletons verify-todos clean \
 	distclean format format-check FORCE
@@ -110,9 +112,9 @@ needs:
 test: ## build and test the reference solutions of every lesson (what CI runs)
 	@$(MAKE) --no-print-directory check SRC=solutions
 
-bench: deps ## measure a lesson's programs (prints numbers, never fails on speed): make bench LESSON=03
+bench: deps ## measure a lesson's programs (prints numbers, never fails on speed): make bench LESSON=05
 	@$(MAKE) --no-print-directory -s build SRC=solutions OUT=build/solutions
-	@$(MAKE) --no-print-directory -s $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_BENCH))
+	@$(if $(strip $(BENCH_DEPS)),$(MAKE) --no-print-directory -s $(BENCH_DEPS),true)
 	@$(foreach l,$(SELECTED),\
 		$(if $(wildcard tests/bench/$(l).sh),\
 			tests/bench/$(l).sh build/solutions/$(l) $($(call lesson_num,$(l))_BENCH) &&,\
