@@ -23,7 +23,9 @@ struct linebuf {
 	size_t end;   /* one past the last byte read */
 };
 
+/* clang-format off */
 #define LINEBUF_INIT {NULL, 0, 0, 0}
+/* clang-format on */
 
 enum line_result {
 	LINE_READY,     /* *line and *len hold the next line */
@@ -46,8 +48,7 @@ ssize_t line_fill(struct linebuf *lb, int fd);
  * valid until the next line_fill(); lines taken one after the other lie
  * one after the other in memory.
  */
-enum line_result line_next(struct linebuf *lb, const char **line,
-                           size_t *len);
+enum line_result line_next(struct linebuf *lb, const char **line, size_t *len);
 
 /* Bytes read but not yet taken as lines. */
 size_t line_pending(const struct linebuf *lb);

@@ -26,10 +26,10 @@
 
 struct client {
 	int fd;
-	long round;      /* rounds finished */
-	size_t sent;     /* bytes of this round's line sent */
-	size_t got;      /* bytes of its echo received */
-	int64_t t_sent;  /* when the round's first byte went out */
+	long round;     /* rounds finished */
+	size_t sent;    /* bytes of this round's line sent */
+	size_t got;     /* bytes of its echo received */
+	int64_t t_sent; /* when the round's first byte went out */
 };
 
 static struct {
@@ -96,8 +96,8 @@ static void raise_fd_limit(long need)
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)need) {
-		rl.rlim_cur = rl.rlim_max < (rlim_t)need ? rl.rlim_max
-		                                         : (rlim_t)need;
+		rl.rlim_cur =
+		        rl.rlim_max < (rlim_t)need ? rl.rlim_max : (rlim_t)need;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
@@ -147,8 +147,9 @@ static int run(struct client *cl, struct pollfd *pfd, char *line, char *rx,
 					c->t_sent = now_ns();
 				k = send(c->fd, line + c->sent,
 				         opt.bytes - c->sent, MSG_DONTWAIT);
-				if (k < 0 && (errno == EAGAIN ||
-				              errno == EWOULDBLOCK || errno == EINTR))
+				if (k < 0 &&
+				    (errno == EAGAIN || errno == EWOULDBLOCK ||
+				     errno == EINTR))
 					continue;
 				if (k < 0) {
 					np_warn("connection %ld, round %ld: "
@@ -165,7 +166,8 @@ static int run(struct client *cl, struct pollfd *pfd, char *line, char *rx,
 				continue;
 			if (k <= 0) {
 				if (k == 0)
-					np_warn("connection %ld, round %ld: the "
+					np_warn("connection %ld, round %ld: "
+					        "the "
 					        "server closed the connection",
 					        i, c->round);
 				else
@@ -189,7 +191,8 @@ static int run(struct client *cl, struct pollfd *pfd, char *line, char *rx,
 			if (++c->round < opt.rounds)
 				continue;
 			active--;
-			/* Done: leave, so an iterative server takes the next. */
+			/* Done: leave, so an iterative server takes the next.
+			 */
 			if (!opt.idle) {
 				close(c->fd);
 				c->fd = -1;
@@ -207,8 +210,8 @@ static void report(int64_t *lat, long n, int64_t elapsed)
 	printf("%ld round trips in %.3f s: %.0f round trips/s\n", n, secs,
 	       secs > 0 ? (double)n / secs : 0.0);
 	printf("latency: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
-	       (double)lat[(n - 1) / 2] / 1e6, (double)lat[(n * 99 - 1) / 100] / 1e6,
-	       (double)lat[n - 1] / 1e6);
+	       (double)lat[(n - 1) / 2] / 1e6,
+	       (double)lat[(n * 99 - 1) / 100] / 1e6, (double)lat[n - 1] / 1e6);
 	fflush(stdout);
 }
 

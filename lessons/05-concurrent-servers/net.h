@@ -11,8 +11,8 @@
 #define DEFAULT_PORT 8888
 
 /*
- * A server's start (after main set np_progname): parse "[-a ADDR] [-p PORT]" (and -e
- * when echo is not NULL: *echo becomes 1), catch SIGINT and SIGTERM
+ * A server's start (after main set np_progname): parse "[-a ADDR] [-p PORT]"
+ * (and -e when echo is not NULL: *echo becomes 1), catch SIGINT and SIGTERM
  * (np_catch_signals), open the listening socket and print the ready line.
  * -h prints usage (about: one line saying what the server does) and exits
  * 0; a bad command line exits 2; a socket that cannot listen exits 1.

@@ -106,8 +106,8 @@ static int chat(int fd, int wait)
 				continue;
 			if (n == 0)
 				np_warn("the server closed the connection");
-			else if (n < 0 && (errno == EAGAIN ||
-			                   errno == EWOULDBLOCK))
+			else if (n < 0 &&
+			         (errno == EAGAIN || errno == EWOULDBLOCK))
 				np_warn("no reply within %d s", wait);
 			else if (n < 0)
 				np_warn("recv:");

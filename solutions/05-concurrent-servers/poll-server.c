@@ -27,10 +27,10 @@
 
 struct conn {
 	int fd;
-	int eof;       /* the client sent its FIN: flush, then close */
-	int drop;      /* close at once: error, reset, oversize line */
+	int eof;  /* the client sent its FIN: flush, then close */
+	int drop; /* close at once: error, reset, oversize line */
 	struct linebuf in;
-	char *out;     /* replies not sent yet: out[out_start..out_end) */
+	char *out; /* replies not sent yet: out[out_start..out_end) */
 	size_t out_start, out_end, out_cap;
 	char who[NP_ADDRSTRLEN];
 };

@@ -33,7 +33,8 @@ static enum line_result operator_line(struct linebuf *op, const char **line,
 		ssize_t n;
 
 		if (res == LINE_TOO_LONG) {
-			np_warn("operator line longer than %d bytes", LINE_MAX_LEN);
+			np_warn("operator line longer than %d bytes",
+			        LINE_MAX_LEN);
 			return LINE_NEED_MORE;
 		}
 		if (isatty(STDIN_FILENO)) {
