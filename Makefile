@@ -23,6 +23,8 @@ endif
 VALGRIND ?=
 SRC ?= lessons
 OUT ?= build/$(SRC)
+# Programs compiled at once (make check builds with -j$(JOBS)).
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 PEER := build/tests/np-peer
 SERVE := build/tests/np-serve
 export VALGRIND SANITIZE
@@ -102,7 +104,8 @@ build: $(BINARIES) $(TEST_DRIVERS) ## build the selected lessons (the student's 
 deps: ## fetch/check what the tests need (bats, curl, nss_wrapper; valgrind with VALGRIND=1)
 	@tools/bootstrap $(if $(VALGRIND),valgrind)
 
-check: deps $(BINARIES) $(PEER) $(SERVE) $(TEST_DRIVERS) needs ## build and test your lesson: make check LESSON=01
+check: deps needs ## build and test your lesson: make check LESSON=01
+	@$(MAKE) --no-print-directory -j$(JOBS) $(BINARIES) $(PEER) $(SERVE) $(TEST_DRIVERS)
 	@tests/run $(OUT) $(SELECTED)
 
 needs:
