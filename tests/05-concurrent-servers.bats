@@ -19,8 +19,8 @@ setup() {
 teardown() {
 	local rc=0
 	np_teardown || rc=1
-	# fork-server reports children that did not exit 0: under valgrind or
-	# a sanitizer that is a child with errors, which must fail the test.
+	# fork-server reports children that did not exit 0 (a crash, or
+	# valgrind's 99): a child that failed fails the test.
 	if ((${#NP_LOGS[@]} > 0)) &&
 		grep -hE 'child [0-9]+ (exited with status|killed by signal)' "${NP_LOGS[@]}" >&2; then
 		echo "a child process of the server failed (valgrind: 99, ASan: 98, UBSan: 97, TSan: 96); see its log above" >&2

@@ -73,6 +73,10 @@ np_setup() {
 	REPLY_BODY=$BATS_TEST_TMPDIR/reply.body
 }
 
+# What valgrind (-q prints nothing else) and the sanitizers write when
+# they find something.
+NP_REPORT_RE='^==[0-9]+== (Invalid (read|write|free)|Conditional jump|Use of uninitialised|Syscall param|Mismatched free|Source and destination overlap|[0-9,]+ bytes in [0-9,]+ blocks are definitely lost)|^==[0-9]+==ERROR: (Address|Leak)Sanitizer|^WARNING: ThreadSanitizer|runtime error: '
+
 # np_teardown: call in teardown(). Stops what the test started; a server
 # that does not exit 0 on SIGTERM (valgrind or a sanitizer found errors, or
 # it crashed) fails the test. On failure, shows the server logs.
@@ -94,6 +98,13 @@ np_teardown() {
 			rc=1
 		fi
 	done
+	# A server's exit status speaks for its own process only; a forked
+	# child's valgrind or sanitizer report lands in the same log.
+	if ((rc == 0 && ${#NP_LOGS[@]} > 0)) &&
+		grep -qE "$NP_REPORT_RE" "${NP_LOGS[@]}"; then
+		echo "a process of the server (a forked child?) reported memory errors, leaks or data races (see the log below)" >&2
+		rc=1
+	fi
 	if [[ -z ${BATS_TEST_COMPLETED:-} || $rc != 0 ]]; then
 		np_show_logs >&2
 	fi
