@@ -89,7 +89,8 @@ TEST_DRIVERS := $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_TESTS))
 # What a lesson's benchmark needs besides its programs (NN_BENCH).
 BENCH_DEPS := $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_BENCH))
 
-.PHONY: help build check test bench deps needs skeletons verify-todos clean \
+.PHONY: help build check test bench deps needs test-programs skeletons \
+	verify-todos clean \
 	distclean format format-check FORCE
 
 help: ## show this list
@@ -105,8 +106,13 @@ deps: ## fetch/check what the tests need (bats, curl, nss_wrapper; valgrind with
 	@tools/bootstrap $(if $(VALGRIND),valgrind)
 
 check: deps needs ## build and test your lesson: make check LESSON=01
-	@$(MAKE) --no-print-directory -j$(JOBS) $(BINARIES) $(PEER) $(SERVE) $(TEST_DRIVERS)
+	@$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(JOBS)) \
+		test-programs
 	@tests/run $(OUT) $(SELECTED)
+
+# Everything the selected lessons' tests run (built in parallel by check).
+test-programs: $(BINARIES) $(PEER) $(SERVE) $(TEST_DRIVERS)
+	@:
 
 needs:
 	@$(foreach n,$(NEEDS),$(MAKE) --no-print-directory -s build LESSON=$(n) \
