@@ -62,6 +62,11 @@ head_of_size() {
 	expect_status 405 'Method Not Allowed'
 	expect_header Allow 'GET, HEAD'
 	expect_header Content-Length "$(wc -c <"$REPLY_BODY")"
+	# curl reads only Content-Length bytes; np-peer reads to the close,
+	# so a length that is wrong either way shows here.
+	peer_request -H -m 'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n'
+	expect_status 405 'Method Not Allowed'
+	expect_header Content-Length "$(wc -c <"$REPLY_BODY")"
 }
 
 @test "TODO(01.4) methods are case-sensitive: 'get' and DELETE answer 405" {
@@ -160,7 +165,7 @@ head_of_size() {
 	before=$(fd_count "$SERVER_PID")
 	codes=$(curl -sS --max-time $((30 * NP_SLOW)) -o /dev/null -w '%{http_code}\n' \
 		"http://$SERVER_HOST:$SERVER_PORT/[1-300]" | sort | uniq -c | tr -s ' ')
-	after=$(fd_count "$SERVER_PID")
+	after=$(fd_count_settled "$SERVER_PID" "$before")
 	NP_SENT="300 x GET /N HTTP/1.1, one after another (curl)"
 	NP_REPRO=(curl -s -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:8089/[1-300]")
 	[[ $codes == " 300 200" ]] ||

@@ -103,14 +103,24 @@ ss_check() {
 }
 
 @test "TODO(04.8) fork mode serves clients in children and leaves no zombies" {
-	local i zombies tries=0
+	local i zombies tries=0 reply= children
 	start_server echo-server -t tcp -m fork
-	"$NP_PEER" -p "$SERVER_PORT" -S 8000 -w 10 -m '' >/dev/null 2>&1 3>&- &
-	np_track $!
+	# A client that is being served (its bytes came back) and stays: a
+	# child process must be what serves it, and others go on meanwhile.
+	exec 8<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
+	printf held >&8
+	read -r -t $((5 * NP_SLOW)) -N 4 reply <&8 || true
+	[[ $reply == held ]] ||
+		np_mismatch "the first client got no echo" "held" "${reply:-(nothing)}"
+	children=$(ps -o pid= --ppid "$SERVER_PID" | wc -l)
+	((children >= 1)) ||
+		np_mismatch "fork mode: no child process serves the client" \
+			"a child of the server (ps --ppid $SERVER_PID)" "no child"
 	for i in 1 2 3 4 5 6 7 8; do
 		peer_request -w 3 -H -m "client $i"
 		expect_reply "client $i"
 	done
+	exec 8>&-
 	# Finished children are reaped within a poll interval or two.
 	while zombies=$(ps -o pid=,stat= --ppid "$SERVER_PID" | awk '$2 ~ /^Z/' | wc -l) &&
 		((zombies > 0)); do

@@ -205,17 +205,6 @@ oversize_drops_one() {
 	say 8 'a new client is served'
 }
 
-# settled_fds SERVER_PID BASE: wait (bounded) until the server holds BASE
-# descriptors again.
-settled_fds() {
-	local tries=$((250 * NP_SLOW)) n
-	while n=$(fd_count "$1") && ((n > $2)); do
-		((tries-- > 0)) || break
-		sleep 0.02
-	done
-	echo "$n"
-}
-
 # no_fd_growth SERVER: 300 connections come and go; the server holds as
 # many descriptors afterwards as before.
 no_fd_growth() {
@@ -225,7 +214,7 @@ no_fd_growth() {
 	run_loadgen -c 100 -n 3 -s 32
 	run_loadgen -c 100 -n 3 -s 32
 	run_loadgen -c 100 -n 3 -s 32
-	after=$(settled_fds "$SERVER_PID" "$base")
+	after=$(fd_count_settled "$SERVER_PID" "$base")
 	NP_SENT="300 connections (loadgen -c 100, three times), all closed"
 	NP_SHOW=np_show_nothing
 	((after <= base)) ||

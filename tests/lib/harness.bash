@@ -26,11 +26,15 @@ np_load_library() {
 		bats_load_library "$1"
 		return
 	}
+	local n=0
 	while IFS= read -r line; do
 		[[ $line =~ ^source\ .*/(src/[A-Za-z_]+\.bash)\"$ ]] || continue
 		# shellcheck disable=SC1090
 		source "$dir/${BASH_REMATCH[1]}"
+		n=$((n + 1))
 	done <"$dir/load.bash"
+	# A load.bash of another shape: let bats load it, forks and all.
+	((n > 0)) || bats_load_library "$1"
 }
 np_load_library bats-support
 np_load_library bats-assert
@@ -71,6 +75,10 @@ np_setup() {
 	REPLY_FILE=$BATS_TEST_TMPDIR/reply
 	REPLY_ERR=$BATS_TEST_TMPDIR/reply.stderr
 	REPLY_BODY=$BATS_TEST_TMPDIR/reply.body
+	NP_PARSED=
+	# Servers of the lesson stopped with a non-zero status (teardown fails).
+	NP_STOP_FAILURES=()
+	NP_CHECKED_PIDS=()
 }
 
 # What valgrind (-q prints nothing else) and the sanitizers write when
@@ -86,17 +94,19 @@ np_teardown() {
 	# first, or a server would wait for them on its way out.
 	exec 7>&- 8>&-
 	for pid in "${NP_BG_PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null || true
+		np_kill_tree "$pid"
 		wait "$pid" 2>/dev/null || true
 	done
 	for pid in "${NP_PIDS[@]}"; do
 		[[ $pid == "$SERVER_PID" ]] || np_alive "$pid" || continue
 		SERVER_PID=$pid
 		stop_server
-		if [[ $SERVER_STATUS != 0 ]]; then
-			np_explain_status "$SERVER_STATUS" >&2
-			rc=1
-		fi
+	done
+	# Every server of the lesson that did not exit 0, whether the test
+	# stopped it or teardown did.
+	for pid in "${NP_STOP_FAILURES[@]}"; do
+		np_explain_status "${pid#*:}" >&2
+		rc=1
 	done
 	# A server's exit status speaks for its own process only; a forked
 	# child's valgrind or sanitizer report lands in the same log.
@@ -121,18 +131,24 @@ np_teardown_file() {
 	done <"$BATS_FILE_TMPDIR/pids"
 }
 
+# np_kill_tree PID: SIGKILL PID and every process it started (a client in
+# a subshell, the program under timeout), children first.
+np_kill_tree() {
+	local child
+	for child in $(pgrep -P "$1" 2>/dev/null); do
+		np_kill_tree "$child"
+	done
+	kill -KILL "$1" 2>/dev/null || true
+}
+
 # np_alive PID: true while PID runs (a zombie counts as gone). Builtins
-# only: it is polled, and a fork costs milliseconds in a sandbox.
+# only: it is polled, and a fork costs milliseconds in a sandbox. The file
+# is read whole, in one redirection: a loop reading it line by line while
+# the process vanishes confused bats' report of the failing command.
 np_alive() {
-	local line
-	while IFS= read -r line; do
-		[[ $line == State:* ]] || continue
-		line=${line#State:}
-		line=${line#"${line%%[![:space:]]*}"}
-		[[ $line != Z* && $line != X* ]]
-		return
-	done 2>/dev/null <"/proc/$1/status"
-	return 1
+	local status=
+	{ IFS= read -r -d '' status <"/proc/$1/status"; } 2>/dev/null
+	[[ $status =~ State:[[:space:]]*([A-Z]) ]] && [[ ${BASH_REMATCH[1]} != [ZX] ]]
 }
 
 # np_wait_gone PID SECONDS: wait until PID has exited; false on timeout.
@@ -146,12 +162,19 @@ np_wait_gone() {
 
 np_explain_status() {
 	case $1 in
-	99) echo "valgrind found memory errors or leaks in the server (its report is in the log below)" ;;
-	98) echo "AddressSanitizer/LeakSanitizer found errors in the server (report in the log below)" ;;
-	97) echo "UndefinedBehaviorSanitizer found errors in the server (report in the log below)" ;;
-	96) echo "ThreadSanitizer found data races in the server (report in the log below)" ;;
 	killed) echo "the server did not exit within $((5 * NP_SLOW)) s of SIGTERM; it was killed" ;;
+	99 | 98 | 97 | 96) echo "$(np_tool_report "$1") in the server (its report is in the log below)" ;;
 	*) echo "the server exited with status $1 after SIGTERM; expected 0 (see its log below)" ;;
+	esac
+}
+
+# np_tool_report STATUS: which checker exits with STATUS, and what it found.
+np_tool_report() {
+	case $1 in
+	99) echo "valgrind found memory errors or leaks" ;;
+	98) echo "AddressSanitizer/LeakSanitizer found errors" ;;
+	97) echo "UndefinedBehaviorSanitizer found errors" ;;
+	96) echo "ThreadSanitizer found data races" ;;
 	esac
 }
 
@@ -205,6 +228,7 @@ np_start_server() {
 		>"$log" 2>&1 <"$NP_STDIN" 3>&- &
 	SERVER_PID=$!
 	SERVER_LOG=$log
+	[[ $how == wrap ]] && NP_CHECKED_PIDS+=("$SERVER_PID")
 	NP_PIDS+=("$SERVER_PID")
 	echo "$SERVER_PID" >>"$BATS_FILE_TMPDIR/pids"
 	until np_ready_line "$log"; do
@@ -262,10 +286,23 @@ stop_server() {
 		kill -KILL -- "-$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 		SERVER_STATUS=killed
+		np_note_stop "$pid"
 		return 0
 	fi
 	wait "$pid" && SERVER_STATUS=0 || SERVER_STATUS=$?
 	kill -KILL -- "-$pid" 2>/dev/null || true
+	np_note_stop "$pid"
+}
+
+# np_note_stop PID: a program of the lesson that did not exit 0 when it was
+# stopped fails the test in teardown, even if the test looked no further.
+np_note_stop() {
+	local p
+	[[ $SERVER_STATUS == 0 ]] && return 0
+	for p in "${NP_CHECKED_PIDS[@]}"; do
+		[[ $p == "$1" ]] && NP_STOP_FAILURES+=("$1:$SERVER_STATUS")
+	done
+	return 0
 }
 
 # np_run PROGRAM [ARG...]: bats' run, with stdout and stderr apart, for a
@@ -288,6 +325,18 @@ np_track() {
 fd_count() {
 	local fds=("/proc/$1/fd/"*)
 	echo "${#fds[@]}"
+}
+
+# fd_count_settled PID BASE: the descriptors PID holds, once they are down
+# to BASE or after a bounded wait (a server closes a connection a moment
+# after its client has its reply).
+fd_count_settled() {
+	local tries=$((250 * NP_SLOW)) n
+	while n=$(fd_count "$1") && ((n > $2)); do
+		((tries-- > 0)) || break
+		sleep 0.02
+	done
+	echo "$n"
 }
 
 # curl_request METHOD TARGET [CURL_ARG...]: ask the server with curl (HEAD
@@ -340,8 +389,12 @@ peer_request() {
 	CLIENT_STATUS=0
 	"$NP_PEER" "${where[@]}" -w $((5 * NP_SLOW)) "$@" \
 		>"$REPLY_FILE" 2>"$REPLY_ERR" || CLIENT_STATUS=$?
-	# Split into head and body only when an HTTP check asks (forks).
+	# Split into head and body only when an HTTP check asks (forks); what
+	# the last reply's split left is cleared, never read as this one's.
 	NP_PARSED=
+	REPLY_STATUS_LINE=
+	REPLY_HEAD=
+	: >"$REPLY_BODY"
 }
 
 # np_parse_reply: split $REPLY_FILE at the first empty line. Sets
@@ -498,10 +551,7 @@ np_show_program() {
 np_explain_exit() {
 	case $1 in
 	124) echo "it did not finish within $NP_PROG_LIMIT s and was stopped" ;;
-	99) echo "valgrind found memory errors or leaks (exit 99; report in stderr)" ;;
-	98) echo "AddressSanitizer/LeakSanitizer found errors (exit 98; report in stderr)" ;;
-	97) echo "UndefinedBehaviorSanitizer found errors (exit 97; report in stderr)" ;;
-	96) echo "ThreadSanitizer found data races (exit 96; report in stderr)" ;;
+	99 | 98 | 97 | 96) echo "$(np_tool_report "$1") (exit $1; report in stderr)" ;;
 	*) echo "exit status $1" ;;
 	esac
 }
