@@ -10,7 +10,6 @@
 #   NP_PEER   the np-peer test client
 #   NP_ROOT   the repository root
 #   VALGRIND  non-empty: run every server and program under valgrind memcheck
-#   SANITIZE  the sanitizers the programs were built with (for messages)
 
 bats_require_minimum_version 1.5.0
 # bats-support and bats-assert, in the order their load.bash files give,
