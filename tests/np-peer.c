@@ -33,6 +33,7 @@ struct options {
 	int reset;
 	int stall_ms;
 	int wait_s;
+	int slow; /* -b: a receive buffer this small, read while sending */
 };
 
 static void usage(FILE *out)
@@ -40,7 +41,7 @@ static void usage(FILE *out)
 	static const char *const lines[] = {
 	        "usage: np-peer [-a HOST] -p PORT | -U PATH [-u] [-m MESSAGE]",
 	        "               [-c BYTES] [-d MS] [-H | -R] [-S MS] [-w "
-	        "SECONDS]",
+	        "SECONDS] [-b BYTES]",
 	        "Send MESSAGE (C escapes: \\r \\n \\t \\\\ \\xHH; default: "
 	        "stdin),",
 	        "then print the reply until the server closes.",
@@ -53,6 +54,8 @@ static void usage(FILE *out)
 	        "  -R          after sending, reset the connection (RST), exit",
 	        "  -S MS       stall MS milliseconds after sending",
 	        "  -w SECONDS  give up when the reply stalls that long (10)",
+	        "  -b BYTES    a slow reader: SO_RCVBUF BYTES, read (at most",
+	        "              BYTES, 1 ms apart) while still sending",
 	        "exit: 0 reply read to EOF, 1 error or reset, 2 usage, 3 "
 	        "timeout",
 	};
@@ -185,6 +188,10 @@ static int connect_to(const struct options *o)
 		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
 		if (fd < 0)
 			continue;
+		/* Before connect(): the window is agreed in the handshake. */
+		if (o->slow > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF,
+		                              &o->slow, sizeof o->slow) < 0)
+			np_die("setsockopt SO_RCVBUF:");
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		close(fd);
@@ -219,6 +226,26 @@ static int print_datagram(int fd, int wait_s)
 }
 
 /* Send msg as the options say. Returns 0, or -1 if the server went away. */
+/*
+ * Read once (at most `slow` bytes with -b) and copy it to stdout. Returns
+ * the bytes read, 0 at EOF, -1 on error.
+ */
+static ssize_t copy_some(int fd, const struct options *o)
+{
+	static char buf[65536];
+	size_t want = o->slow > 0 && (size_t)o->slow < sizeof buf
+	                      ? (size_t)o->slow
+	                      : sizeof buf;
+	ssize_t n = recv(fd, buf, want, 0);
+
+	if (n > 0 && (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n ||
+	              fflush(stdout) == EOF))
+		np_die("writing stdout:");
+	if (n > 0 && o->slow > 0)
+		pause_ms(1);
+	return n;
+}
+
 static int send_message(int fd, const char *msg, size_t len,
                         const struct options *o)
 {
@@ -227,7 +254,33 @@ static int send_message(int fd, const char *msg, size_t len,
 	while (sent < len) {
 		size_t piece = o->chunk && o->chunk < len - sent ? o->chunk
 		                                                 : len - sent;
-		ssize_t n = send(fd, msg + sent, piece, 0);
+		ssize_t n;
+
+		if (o->slow > 0) {
+			/* A slow reader reads what came back so far first:
+			 * a server blocked on us must not block us. */
+			struct pollfd p = {.fd = fd,
+			                   .events = POLLIN | POLLOUT};
+
+			if (poll(&p, 1, o->wait_s * 1000) <= 0) {
+				errno = EAGAIN;
+				np_warn("stalled after %zu of %zu bytes", sent,
+				        len);
+				return -1;
+			}
+			if ((p.revents & POLLIN) && copy_some(fd, o) <= 0) {
+				np_warn("the server closed after %zu of %zu "
+				        "bytes",
+				        sent, len);
+				return -1;
+			}
+			if (!(p.revents & POLLOUT))
+				continue;
+		}
+		n = send(fd, msg + sent, piece, o->slow > 0 ? MSG_DONTWAIT : 0);
+		if (n < 0 && o->slow > 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -243,10 +296,10 @@ static int send_message(int fd, const char *msg, size_t len,
 }
 
 /* Copy the reply to stdout until EOF. Returns the exit status. */
-static int print_reply(int fd, int wait_s)
+static int print_reply(int fd, const struct options *o)
 {
-	char buf[65536];
 	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int wait_s = o->wait_s;
 
 	for (;;) {
 		int ready = poll(&p, 1, wait_s * 1000);
@@ -260,7 +313,7 @@ static int print_reply(int fd, int wait_s)
 			np_warn("no reply for %d s: timed out", wait_s);
 			return 3;
 		}
-		n = recv(fd, buf, sizeof buf, 0);
+		n = copy_some(fd, o);
 		if (n == 0)
 			return 0;
 		if (n < 0 && errno == EINTR)
@@ -269,9 +322,6 @@ static int print_reply(int fd, int wait_s)
 			np_warn("recv:");
 			return 1;
 		}
-		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n ||
-		    fflush(stdout) == EOF)
-			np_die("writing stdout:");
 	}
 }
 
@@ -280,7 +330,7 @@ static void parse_options(int argc, char *argv[], struct options *o)
 	uint16_t port;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "a:p:U:um:c:d:HRS:w:h")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:U:um:c:d:HRS:w:b:h")) != -1) {
 		switch (opt) {
 		case 'U':
 			o->path = optarg;
@@ -316,6 +366,11 @@ static void parse_options(int argc, char *argv[], struct options *o)
 			break;
 		case 'w':
 			if (np_parse_seconds(optarg, &o->wait_s) < 0)
+				goto bad;
+			break;
+		case 'b':
+			o->slow = atoi(optarg);
+			if (o->slow <= 0)
 				goto bad;
 			break;
 		case 'h':
@@ -359,7 +414,7 @@ int main(int argc, char *argv[])
 		/* The server may have answered before it stopped reading. */
 		status = errno == EAGAIN || errno == EWOULDBLOCK
 		                 ? 3
-		                 : print_reply(fd, o.wait_s);
+		                 : print_reply(fd, &o);
 		goto out;
 	}
 	if (o.half_close && shutdown(fd, SHUT_WR) < 0)
@@ -372,7 +427,7 @@ int main(int argc, char *argv[])
 		status = 0;
 		goto out;
 	}
-	status = print_reply(fd, o.wait_s);
+	status = print_reply(fd, &o);
 out:
 	close(fd);
 	free(msg);

@@ -26,6 +26,7 @@ static void usage(FILE *out)
 	        "usage: np-serve [-a ADDR] [-p PORT] MODE [TEXT]",
 	        "MODE is what the server does with each connection:",
 	        "  echo        send every byte back as it arrives, until EOF",
+	        "  echo-log    the same, and copy them to stdout (its log)",
 	        "  after-eof   read until EOF, then answer: received N bytes",
 	        "  dribble     send TEXT one byte at a time, 1 ms apart, close",
 	        "  silent      read what comes, never answer, never close",
@@ -55,9 +56,11 @@ static int write_all(int fd, const char *buf, size_t len)
 
 /*
  * Read what the client sends, passing each piece to echo_fd (or dropping
- * it when echo_fd is -1), until EOF. Returns the byte count, or -1 on
- * error or when asked to stop.
+ * it when echo_fd is -1), and to stdout as well with echo-log, until EOF.
+ * Returns the byte count, or -1 on error or when asked to stop.
  */
+static int log_input;
+
 static long long read_until_eof(int fd, int echo_fd)
 {
 	char buf[65536];
@@ -76,6 +79,10 @@ static long long read_until_eof(int fd, int echo_fd)
 		if (n < 0)
 			return -1;
 		if (echo_fd >= 0 && write_all(echo_fd, buf, (size_t)n) < 0)
+			return -1;
+		if (log_input &&
+		    (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n ||
+		     fflush(stdout) == EOF))
 			return -1;
 		total += n;
 	}
@@ -123,7 +130,8 @@ static int serve_one(int fd, const char *mode, const char *text)
 	char reply[64];
 	long long n;
 
-	if (strcmp(mode, "echo") == 0) {
+	if (strcmp(mode, "echo") == 0 || strcmp(mode, "echo-log") == 0) {
+		log_input = strcmp(mode, "echo-log") == 0;
 		read_until_eof(fd, fd);
 	} else if (strcmp(mode, "after-eof") == 0) {
 		n = read_until_eof(fd, -1);
@@ -171,8 +179,8 @@ static int open_listener(const char *addr, const char *port)
 int main(int argc, char *argv[])
 {
 	const char *addr = "127.0.0.1", *port = "0", *mode, *text = "";
-	static const char *const modes[] = {"echo", "after-eof", "dribble",
-	                                    "silent", "reset"};
+	static const char *const modes[] = {"echo",    "echo-log", "after-eof",
+	                                    "dribble", "silent",   "reset"};
 	int held[HELD_MAX], nheld = 0, opt, lfd, i, known = 0;
 	uint16_t p;
 
@@ -192,7 +200,7 @@ int main(int argc, char *argv[])
 		return 2;
 	}
 	mode = argv[optind];
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < (int)(sizeof modes / sizeof modes[0]); i++)
 		known |= strcmp(mode, modes[i]) == 0;
 	if (!known) {
 		usage(stderr);

@@ -31,7 +31,8 @@ static void usage(FILE *out)
 
 /*
  * Read the user's next line from stdin: *line and *len (without its '\n').
- * Returns 1, or 0 at the end of stdin.
+ * Returns 1, 0 at the end of stdin, or -1 after saying what went wrong
+ * (a read error, a line too long).
  */
 static int user_line(struct linebuf *in, const char **line, size_t *len)
 {
@@ -42,7 +43,7 @@ static int user_line(struct linebuf *in, const char **line, size_t *len)
 
 		if (res == LINE_TOO_LONG) {
 			np_warn("a line longer than %d bytes", LINE_MAX_LEN);
-			return 0;
+			return -1;
 		}
 		if (isatty(STDIN_FILENO)) {
 			fputs("send >>> ", stdout);
@@ -51,9 +52,11 @@ static int user_line(struct linebuf *in, const char **line, size_t *len)
 		n = line_fill(in, STDIN_FILENO);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
+		if (n < 0) {
 			np_warn("stdin:");
-		if (n <= 0)
+			return -1;
+		}
+		if (n == 0)
 			return 0;
 	}
 	(*len)--;
@@ -68,7 +71,8 @@ static int user_line(struct linebuf *in, const char **line, size_t *len)
 static int chat(int fd, int wait)
 {
 	/* TODO(05.11): Loop: user_line() gives the next line (0: done,
-	 * return 0); the line "exit" ends it too, and is not sent. Send the
+	 * return 0; -1: it said why, return 1); the line "exit" ends it
+	 * too, and is not sent. Send the
 	 * line with its '\n' (send_all; the line and "\n" may go in two
 	 * calls). Then read the reply with a struct linebuf on fd:
 	 * line_fill() until line_next() gives a whole line. 0 from

@@ -5,7 +5,8 @@
  * three lines and the start of a fourth (粘包). A struct linebuf keeps what
  * was read until it holds a whole line. Its memory grows only as far as the
  * longest line needs (at most LINE_MAX_LEN + 1 bytes) and can be given back
- * while the buffer is empty, so an idle connection costs almost nothing.
+ * while the buffer is empty (line_trim; poll-server does, echo_lines keeps
+ * its buffer for the life of the connection).
  */
 #ifndef LINES_H
 #define LINES_H

@@ -9,6 +9,7 @@
  * With -i it then holds the connections open, idle, until SIGINT or
  * SIGTERM: the benchmark measures what idle clients cost a server.
  */
+#include "lines.h"
 #include "net.h"
 #include "np.h"
 
@@ -22,7 +23,7 @@
 #include <unistd.h>
 
 #define DEFAULT_WAIT 10
-#define MAX_BYTES    (65536 + 1)
+#define MAX_BYTES    (LINE_MAX_LEN + 1) /* the longest line and its '\n' */
 
 struct client {
 	int fd;

@@ -1,11 +1,13 @@
 /*
  * net.c - see net.h.
  */
+#include "lines.h"
 #include "net.h"
 #include "np.h"
 
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +26,10 @@ static void usage(FILE *out, const char *about, int has_echo)
 	if (has_echo)
 		fprintf(out, "  -e       echo each line instead of asking the "
 		             "operator\n");
-	fprintf(out, "Lines end with \\n and hold at most 65536 bytes; a "
-	             "longer one closes its connection.\n");
+	fprintf(out,
+	        "Lines end with \\n and hold at most %d bytes; a longer one "
+	        "closes its connection.\n",
+	        LINE_MAX_LEN);
 }
 
 static int open_listener(const char *addr, uint16_t port)
@@ -138,6 +142,15 @@ int net_connect(const char *host, const char *port)
 		np_warn("connect to %s port %s:", host, port);
 	}
 	return fd;
+}
+
+void accept_failed(void)
+{
+	int err = errno;
+
+	np_warn("accept:");
+	if (err == EMFILE || err == ENFILE)
+		poll(NULL, 0, 100);
 }
 
 int64_t now_ns(void)

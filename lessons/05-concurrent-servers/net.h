@@ -27,6 +27,13 @@ int server_start(int argc, char *argv[], const char *about, int *echo);
  */
 int net_connect(const char *host, const char *port);
 
+/*
+ * After accept() failed: say why, and when the process is out of
+ * descriptors (EMFILE, ENFILE) pause 100 ms: the connection stays queued,
+ * so an accept() at once would fail again, and the loop would spin.
+ */
+void accept_failed(void);
+
 /* Monotonic time in nanoseconds. */
 int64_t now_ns(void);
 

@@ -85,7 +85,7 @@ int main(int argc, char *argv[])
 		int fd = accept(listen_fd, (struct sockaddr *)&peer, &peerlen);
 
 		if (fd < 0) {
-			np_warn("accept:");
+			accept_failed();
 			continue;
 		}
 		c = malloc(sizeof *c);
@@ -106,5 +106,5 @@ int main(int argc, char *argv[])
 		np_warn("waiting for clients:");
 	close(listen_fd);
 	wait_for_threads();
-	return 0;
+	return ready < 0;
 }

@@ -16,16 +16,20 @@
 const char *np_progname = "netprog";
 volatile _Atomic sig_atomic_t np_stop;
 
+/* One message, one fputs(): threads reporting at once do not interleave. */
 static void vreport(const char *fmt, va_list ap)
 {
 	int saved = errno;
-	size_t n = strlen(fmt);
+	size_t n = strlen(fmt), len;
+	char msg[1024];
 
-	fprintf(stderr, "%s: ", np_progname);
-	vfprintf(stderr, fmt, ap);
-	if (n > 0 && fmt[n - 1] == ':')
-		fprintf(stderr, " %s", strerror(saved));
-	fputc('\n', stderr);
+	len = (size_t)snprintf(msg, sizeof msg, "%s: ", np_progname);
+	if (len < sizeof msg)
+		vsnprintf(msg + len, sizeof msg - len, fmt, ap);
+	len = strlen(msg);
+	if (n > 0 && fmt[n - 1] == ':' && len < sizeof msg)
+		snprintf(msg + len, sizeof msg - len, " %s", strerror(saved));
+	fprintf(stderr, "%s\n", msg);
 	errno = saved;
 }
 

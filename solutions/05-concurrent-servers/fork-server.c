@@ -254,7 +254,7 @@ int main(int argc, char *argv[])
 			continue;
 		fd = accept(listen_fd, (struct sockaddr *)&peer, &peerlen);
 		if (fd < 0) {
-			np_warn("accept:");
+			accept_failed();
 			continue;
 		}
 		np_format_addr((struct sockaddr *)&peer, who, sizeof who);
@@ -272,5 +272,5 @@ int main(int argc, char *argv[])
 	free(children);
 	close(chld_pipe[0]);
 	close(chld_pipe[1]);
-	return 0;
+	return ev < 0;
 }

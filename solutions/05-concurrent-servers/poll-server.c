@@ -244,7 +244,8 @@ static short next_events(const struct conn *c)
 	return ev;
 }
 
-static void serve(int listen_fd)
+/* Returns 0 once SIGINT or SIGTERM arrived, -1 if poll() failed. */
+static int serve(int listen_fd)
 {
 	size_t i;
 
@@ -253,10 +254,10 @@ static void serve(int listen_fd)
 			if (errno == EINTR)
 				continue;
 			np_warn("poll:");
-			return;
+			return -1;
 		}
 		if (pfds[1].revents != 0)
-			return;
+			return 0;
 		/* Backwards: drop_conn() moves the last one into slot i. */
 		for (i = nfds; i-- > 2;) {
 			struct conn *c = conns[i];
@@ -279,11 +280,12 @@ static void serve(int listen_fd)
 		if (pfds[0].revents & POLLIN)
 			accept_clients(listen_fd);
 	}
+	return 0;
 }
 
 int main(int argc, char *argv[])
 {
-	int listen_fd;
+	int listen_fd, rc;
 
 	np_progname = "poll-server";
 	listen_fd = server_start(argc, argv,
@@ -300,11 +302,11 @@ int main(int argc, char *argv[])
 	pfds[0] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
 	pfds[1] = (struct pollfd){.fd = np_stop_fd(), .events = POLLIN};
 	nfds = 2;
-	serve(listen_fd);
+	rc = serve(listen_fd);
 	while (nfds > 2)
 		drop_conn(nfds - 1);
 	free(pfds);
 	free(conns);
 	close(listen_fd);
-	return 0;
+	return rc < 0;
 }

@@ -132,7 +132,7 @@ int main(int argc, char *argv[])
 		int fd = accept(listen_fd, (struct sockaddr *)&peer, &peerlen);
 
 		if (fd < 0) {
-			np_warn("accept:");
+			accept_failed();
 			continue;
 		}
 		np_format_addr((struct sockaddr *)&peer, who, sizeof who);
@@ -156,5 +156,5 @@ int main(int argc, char *argv[])
 		printf("no more operator input; stopping\n");
 	line_free(&op);
 	close(listen_fd);
-	return 0;
+	return ready < 0;
 }

@@ -311,11 +311,11 @@ fi
 echo
 
 # ---------------------------------------------------------------------
-# The issue's targets, as information.
+# The course's targets for this lesson, as information.
 
 met() { if [[ $(calc %d "$1") == 1 ]]; then echo met; else echo "not met"; fi; }
 
-echo "targets (from the issue; for information, they do not fail the benchmark):"
+echo "targets (the course's, for information; they do not fail the benchmark):"
 if ((have_py)); then
 	for key in thread poll; do
 		r=${rate[$key/100]} p=${p99[$key/100]} u=${cpu[$key/100]}
