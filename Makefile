@@ -77,9 +77,10 @@ $(foreach l,$(LESSONS),$(foreach p,$(call programs_of,$(l)),\
 BINARIES := $(foreach l,$(SELECTED),$(addprefix $(OUT)/$(l)/,$(call programs_of,$(l))))
 
 # The test helpers: np-peer plays clients, np-serve plays servers.
-build/tests/%: tests/%.c $(COMMON)/np.c $(COMMON)/np.h build/tests/.flags
+build/tests/%: tests/%.c tests/np-test.c tests/np-test.h $(COMMON)/np.c \
+		$(COMMON)/np.h build/tests/.flags
 	@mkdir -p $(@D)
-	$(COMPILE) -I$(COMMON) -o $@ $(filter %.c,$^)
+	$(COMPILE) -Itests -I$(COMMON) -o $@ $(filter %.c,$^)
 
 # Other lessons whose reference programs the selected lessons' tests use
 # (NN_NEEDS in lesson.mk), built into build/solutions/.

@@ -7,6 +7,7 @@
  * It prints every byte of the reply on stdout. Students can run it too: each
  * failing test prints the np-peer command line that reproduces it.
  */
+#include "np-test.h"
 #include "np.h"
 
 #include <errno.h>
@@ -63,65 +64,6 @@ static void usage(FILE *out)
 
 	for (i = 0; i < sizeof lines / sizeof lines[0]; i++)
 		fprintf(out, "%s\n", lines[i]);
-}
-
-static void pause_ms(int ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000,
-	                      .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-/* Decode C escapes in s into a new buffer; *len gets its size. */
-static char *unescape(const char *s, size_t *len)
-{
-	char *out = malloc(strlen(s) + 1), *o = out;
-
-	if (out == NULL)
-		np_die("malloc:");
-	while (*s != '\0') {
-		if (*s != '\\' || s[1] == '\0') {
-			*o++ = *s++;
-			continue;
-		}
-		s++;
-		switch (*s) {
-		case 'r':
-			*o++ = '\r';
-			s++;
-			break;
-		case 'n':
-			*o++ = '\n';
-			s++;
-			break;
-		case 't':
-			*o++ = '\t';
-			s++;
-			break;
-		case '0':
-			*o++ = '\0';
-			s++;
-			break;
-		case 'x': {
-			char hex[3] = {0};
-			char *end;
-
-			memcpy(hex, s + 1, s[1] != '\0' ? 2 : 0);
-			*o++ = (char)strtol(hex, &end, 16);
-			if (end != hex + 2)
-				np_die("bad \\x escape in -m");
-			s += 3;
-			break;
-		}
-		default:
-			*o++ = *s++;
-			break;
-		}
-	}
-	*len = (size_t)(o - out);
-	return out;
 }
 
 static char *read_stdin(size_t *len)
@@ -242,7 +184,7 @@ static ssize_t copy_some(int fd, const struct options *o)
 	              fflush(stdout) == EOF))
 		np_die("writing stdout:");
 	if (n > 0 && o->slow > 0)
-		pause_ms(1);
+		nt_pause_ms(1);
 	return n;
 }
 
@@ -290,7 +232,7 @@ static int send_message(int fd, const char *msg, size_t len,
 		}
 		sent += (size_t)n;
 		if (o->delay_ms > 0 && sent < len)
-			pause_ms(o->delay_ms);
+			nt_pause_ms(o->delay_ms);
 	}
 	return 0;
 }
@@ -398,7 +340,7 @@ int main(int argc, char *argv[])
 
 	np_progname = "np-peer";
 	parse_options(argc, argv, &o);
-	msg = o.message ? unescape(o.message, &len) : read_stdin(&len);
+	msg = o.message ? nt_unescape(o.message, &len) : read_stdin(&len);
 	np_ignore_sigpipe();
 	fd = connect_to(&o);
 	/* A server that never reads must not block send() forever. */
@@ -420,7 +362,7 @@ int main(int argc, char *argv[])
 	if (o.half_close && shutdown(fd, SHUT_WR) < 0)
 		np_warn("shutdown:");
 	if (o.stall_ms > 0)
-		pause_ms(o.stall_ms);
+		nt_pause_ms(o.stall_ms);
 	if (o.reset) {
 		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) < 0)
 			np_die("setsockopt SO_LINGER:");

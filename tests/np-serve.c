@@ -7,6 +7,7 @@
  * connection after another until SIGINT or SIGTERM, and prints the ready
  * line "listening on HOST:PORT" like every server of the course.
  */
+#include "np-test.h"
 #include "np.h"
 
 #include <errno.h>
@@ -31,27 +32,12 @@ static void usage(FILE *out)
 	        "  dribble     send TEXT one byte at a time, 1 ms apart, close",
 	        "  silent      read what comes, never answer, never close",
 	        "  reset       send TEXT, then reset the connection (RST)",
-	        "TEXT may hold the escapes \\r and \\n.",
+	        "TEXT may hold the C escapes \\r \\n \\t \\\\ \\xHH.",
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof lines / sizeof lines[0]; i++)
 		fprintf(out, "%s\n", lines[i]);
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /*
@@ -78,7 +64,7 @@ static long long read_until_eof(int fd, int echo_fd)
 			continue;
 		if (n < 0)
 			return -1;
-		if (echo_fd >= 0 && write_all(echo_fd, buf, (size_t)n) < 0)
+		if (echo_fd >= 0 && nt_send_all(echo_fd, buf, (size_t)n) < 0)
 			return -1;
 		if (log_input &&
 		    (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n ||
@@ -88,27 +74,12 @@ static long long read_until_eof(int fd, int echo_fd)
 	}
 }
 
-static void unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s != '\0'; s++) {
-		if (*s == '\\' && s[1] == 'r')
-			*o++ = '\r', s++;
-		else if (*s == '\\' && s[1] == 'n')
-			*o++ = '\n', s++;
-		else
-			*o++ = *s;
-	}
-	*o = '\0';
-}
-
 static void dribble(int fd, const char *text)
 {
 	struct timespec ms = {.tv_sec = 0, .tv_nsec = 1000000L};
 
 	for (; *text != '\0' && !np_stop; text++) {
-		if (write_all(fd, text, 1) < 0)
+		if (nt_send_all(fd, text, 1) < 0)
 			return;
 		nanosleep(&ms, NULL);
 	}
@@ -118,7 +89,7 @@ static void reset(int fd, const char *text)
 {
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
 
-	if (write_all(fd, text, strlen(text)) < 0)
+	if (nt_send_all(fd, text, strlen(text)) < 0)
 		return;
 	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) < 0)
 		np_warn("setsockopt SO_LINGER:");
@@ -138,7 +109,7 @@ static int serve_one(int fd, const char *mode, const char *text)
 		if (n >= 0) {
 			snprintf(reply, sizeof reply, "received %lld bytes\n",
 			         n);
-			write_all(fd, reply, strlen(reply));
+			nt_send_all(fd, reply, strlen(reply));
 		}
 	} else if (strcmp(mode, "dribble") == 0) {
 		dribble(fd, text);
@@ -179,6 +150,8 @@ static int open_listener(const char *addr, const char *port)
 int main(int argc, char *argv[])
 {
 	const char *addr = "127.0.0.1", *port = "0", *mode, *text = "";
+	char *unescaped = NULL;
+	size_t tlen;
 	static const char *const modes[] = {"echo",    "echo-log", "after-eof",
 	                                    "dribble", "silent",   "reset"};
 	int held[HELD_MAX], nheld = 0, opt, lfd, i, known = 0;
@@ -207,8 +180,7 @@ int main(int argc, char *argv[])
 		return 2;
 	}
 	if (optind + 1 < argc) {
-		text = argv[optind + 1];
-		unescape(argv[optind + 1]);
+		text = unescaped = nt_unescape(argv[optind + 1], &tlen);
 	}
 
 	np_catch_signals();
@@ -228,5 +200,6 @@ int main(int argc, char *argv[])
 	for (i = 0; i < nheld; i++)
 		close(held[i]);
 	close(lfd);
+	free(unescaped);
 	return 0;
 }

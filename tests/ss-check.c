@@ -11,6 +11,7 @@
  * those cases. Internet servers use 127.0.0.1 port 0. Every wait is
  * bounded: by poll(), and by an alarm for the whole run.
  */
+#include "np-test.h"
 #include "np.h"
 #include "sockserver.h"
 
@@ -83,23 +84,6 @@ static void reset_seen(void)
 	seen.setup = seen.handle = seen.finish = 0;
 	seen.error = seen.timeout = seen.verify = 0;
 	pthread_mutex_unlock(&seen.lock);
-}
-
-/* Write all len bytes. Returns 0, or -1 with errno set. */
-static int send_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = send(fd, buf, len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Wait until fd is readable. Returns 1, 0 after ms, or -1. */
@@ -176,7 +160,8 @@ static int expect_echo(const struct ss_server *s, const char *msg)
 	if (fd < 0)
 		return fail("connect: expected a connection, got %s",
 		            strerror(errno));
-	if (send_all(fd, msg, strlen(msg)) < 0 || shutdown(fd, SHUT_WR) < 0) {
+	if (nt_send_all(fd, msg, strlen(msg)) < 0 ||
+	    shutdown(fd, SHUT_WR) < 0) {
 		close(fd);
 		return fail("sending '%s': %s", msg, strerror(errno));
 	}
@@ -235,7 +220,7 @@ static int echo_stream(struct ss_request *req)
 			               ? sizeof head - total
 			               : (size_t)n);
 		total += (size_t)n;
-		if (send_all(req->fd, buf, (size_t)n) < 0)
+		if (nt_send_all(req->fd, buf, (size_t)n) < 0)
 			return -1;
 	}
 	if (n < 0)
@@ -651,7 +636,7 @@ static int case_handle_one(void)
 		return -1;
 	fx.s.timeout = WAIT_MS / 1000.0;
 	fd = client_for(&fx.s, SOCK_STREAM, NULL);
-	if (fd >= 0 && send_all(fd, "one", 3) == 0 &&
+	if (fd >= 0 && nt_send_all(fd, "one", 3) == 0 &&
 	    shutdown(fd, SHUT_WR) == 0) {
 		r = ss_handle_request(&fx.s);
 		n = read_to_eof(fd, buf, sizeof buf);
@@ -744,7 +729,7 @@ static int close_waits(struct fixture *fx, int fd)
 	char buf[64];
 	pthread_t tid;
 
-	if (send_all(fd, "busy", 4) < 0 || wait_readable(fd, WAIT_MS) <= 0)
+	if (nt_send_all(fd, "busy", 4) < 0 || wait_readable(fd, WAIT_MS) <= 0)
 		return fail("sent 'busy': expected it echoed, got nothing");
 	fx_stop(fx);
 	pthread_create(&tid, NULL, close_thread, &c);
@@ -801,7 +786,7 @@ static int busy_client(const struct ss_server *s, const char *msg)
 
 	if (fd < 0)
 		return fail("connect: %s", strerror(errno));
-	if (send_all(fd, msg, strlen(msg)) < 0 ||
+	if (nt_send_all(fd, msg, strlen(msg)) < 0 ||
 	    wait_readable(fd, WAIT_MS) <= 0 ||
 	    recv(fd, buf, sizeof buf, 0) <= 0) {
 		close(fd);
@@ -820,7 +805,7 @@ static int fork_limit(struct fixture *fx)
 	if (first < 0)
 		return -1;
 	second = client_for(&fx->s, SOCK_STREAM, NULL);
-	if (second < 0 || send_all(second, "second", 6) < 0 ||
+	if (second < 0 || nt_send_all(second, "second", 6) < 0 ||
 	    shutdown(second, SHUT_WR) < 0) {
 		close(first);
 		return fail("second client: %s", strerror(errno));
