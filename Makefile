@@ -82,15 +82,12 @@ build/tests/%: tests/%.c tests/np-test.c tests/np-test.h $(COMMON)/np.c \
 	@mkdir -p $(@D)
 	$(COMPILE) -Itests -I$(COMMON) -o $@ $(filter %.c,$^)
 
-# Other lessons whose reference programs the selected lessons' tests use
-# (NN_NEEDS in lesson.mk), built into build/solutions/.
-NEEDS := $(sort $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_NEEDS)))
 # Test drivers a lesson's tests run (NN_TESTS in lesson.mk, with their rules).
 TEST_DRIVERS := $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_TESTS))
 # What a lesson's benchmark needs besides its programs (NN_BENCH).
 BENCH_DEPS := $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_BENCH))
 
-.PHONY: help build check test bench deps needs test-programs skeletons \
+.PHONY: help build check test bench deps test-programs skeletons \
 	verify-todos clean \
 	distclean format format-check FORCE
 
@@ -106,7 +103,7 @@ build: $(BINARIES) $(TEST_DRIVERS) ## build the selected lessons (the student's 
 deps: ## fetch/check what the tests need (bats, curl, nss_wrapper; valgrind with VALGRIND=1)
 	@tools/bootstrap $(if $(VALGRIND),valgrind)
 
-check: deps needs ## build and test your lesson: make check LESSON=01
+check: deps ## build and test your lesson: make check LESSON=01
 	@$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(JOBS)) \
 		test-programs
 	@tests/run $(OUT) $(SELECTED)
@@ -114,10 +111,6 @@ check: deps needs ## build and test your lesson: make check LESSON=01
 # Everything the selected lessons' tests run (built in parallel by check).
 test-programs: $(BINARIES) $(PEER) $(SERVE) $(TEST_DRIVERS)
 	@:
-
-needs:
-	@$(foreach n,$(NEEDS),$(MAKE) --no-print-directory -s build LESSON=$(n) \
-		SRC=solutions OUT=build/solutions &&) true
 
 test: ## build and test the reference solutions of every lesson (what CI runs)
 	@$(MAKE) --no-print-directory check SRC=solutions
@@ -133,7 +126,7 @@ bench: deps ## measure a lesson's programs (prints numbers, never fails on speed
 skeletons: ## rewrite lessons/ from the TODO blocks in solutions/
 	@tools/skeletons write
 
-verify-todos: deps $(PEER) $(SERVE) $(TEST_DRIVERS) needs ## prove every TODO is caught: revert each alone, a test named with it must fail
+verify-todos: deps $(PEER) $(SERVE) $(TEST_DRIVERS) ## prove every TODO is caught: revert each alone, a test named with it must fail
 	@tools/verify-todos $(SELECTED)
 
 format: ## clang-format every C file in place

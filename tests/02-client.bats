@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Lesson 02 - client. Each test names the TODO it checks first. The servers
-# are build/tests/np-serve (see np-serve -h), which misbehaves on purpose,
-# and the lesson-01 reference hello-server.
+# are build/tests/np-serve (see np-serve -h), which misbehaves on purpose
+# or, in its request mode, answers an HTTP request as lesson 01's does.
 
 load lib/harness
 
@@ -179,9 +179,9 @@ have_ipv6() {
 	fi
 }
 
-@test "TODO(02.1) TODO(02.4) a real HTTP request to the lesson-01 server prints the page" {
-	start_reference_server 01-hello-server hello-server
-	NP_SENT="GET / HTTP/1.1 with Host and a blank line, to the lesson-01 hello-server"
+@test "TODO(02.1) TODO(02.4) an HTTP request to a server that answers like lesson 01's prints the page" {
+	start_test_server request 'HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 20\r\nConnection: close\r\n\r\n<h1>Hello,World</h1>'
+	NP_SENT="GET / HTTP/1.1 with Host and a blank line, to np-serve request (it answers once the blank line is in, as lesson 01's server does)"
 	run_program client -p "$SERVER_PORT" $'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'
 	expect_exit 0
 	grep -q $'^HTTP/1.1 200 OK\r$' "$PROG_OUT" ||

@@ -2,8 +2,9 @@
  * np-serve - a TCP server that misbehaves on purpose, for testing clients.
  *
  * It plays the servers a client must cope with: one that echoes, one that
- * answers only after the client's EOF, one that dribbles its reply, one
- * that never answers, one that resets the connection. It serves one
+ * answers only after the client's EOF, one that answers a request head,
+ * one that dribbles its reply, one that never answers, one that resets the
+ * connection. It serves one
  * connection after another until SIGINT or SIGTERM, and prints the ready
  * line "listening on HOST:PORT" like every server of the course.
  */
@@ -29,6 +30,7 @@ static void usage(FILE *out)
 	        "  echo        send every byte back as it arrives, until EOF",
 	        "  echo-log    the same, and copy them to stdout (its log)",
 	        "  after-eof   read until EOF, then answer: received N bytes",
+	        "  request     read up to a blank line (\\r\\n\\r\\n), send TEXT, close",
 	        "  dribble     send TEXT one byte at a time, 1 ms apart, close",
 	        "  silent      read what comes, never answer, never close",
 	        "  reset       send TEXT, then reset the connection (RST)",
@@ -74,6 +76,27 @@ static long long read_until_eof(int fd, int echo_fd)
 	}
 }
 
+/* Read until the client's bytes end with a blank line (an HTTP head). */
+static int read_head(int fd)
+{
+	char buf[4096];
+	size_t have = 0;
+
+	while (have < 4 || memcmp(buf + have - 4, "\r\n\r\n", 4) != 0) {
+		ssize_t n;
+
+		if (have == sizeof buf || np_wait_readable(fd) != 1)
+			return -1;
+		n = recv(fd, buf + have, sizeof buf - have, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		have += (size_t)n;
+	}
+	return 0;
+}
+
 static void dribble(int fd, const char *text)
 {
 	struct timespec ms = {.tv_sec = 0, .tv_nsec = 1000000L};
@@ -111,6 +134,11 @@ static int serve_one(int fd, const char *mode, const char *text)
 			         n);
 			nt_send_all(fd, reply, strlen(reply));
 		}
+	} else if (strcmp(mode, "request") == 0) {
+		if (read_head(fd) == 0 &&
+		    nt_send_all(fd, text, strlen(text)) == 0 &&
+		    shutdown(fd, SHUT_WR) == 0)
+			read_until_eof(fd, -1);
 	} else if (strcmp(mode, "dribble") == 0) {
 		dribble(fd, text);
 		/* Our FIN first, then read to EOF: close() with unread bytes
@@ -153,7 +181,8 @@ int main(int argc, char *argv[])
 	char *unescaped = NULL;
 	size_t tlen;
 	static const char *const modes[] = {"echo",    "echo-log", "after-eof",
-	                                    "dribble", "silent",   "reset"};
+	                                    "request", "dribble",  "silent",
+	                                    "reset"};
 	int held[HELD_MAX], nheld = 0, opt, lfd, i, known = 0;
 	uint16_t p;
 

@@ -2,5 +2,3 @@
 # the lesson folder (lessons/common/np.c is linked into every program).
 02_PROGRAMS := client
 02_client := client.c
-# Other lessons' reference programs the tests use (the lesson-01 server).
-02_NEEDS := 01

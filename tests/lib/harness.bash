@@ -205,12 +205,6 @@ start_test_server() {
 	np_start_server plain "$NP_SERVE" 0 "$@"
 }
 
-# start_reference_server NN-name PROGRAM [ARG...]: start another lesson's
-# reference program (built by make for lessons that list it in NN_NEEDS).
-start_reference_server() {
-	np_start_server plain "$NP_ROOT/build/solutions/$1/$2" 0 "${@:3}"
-}
-
 # np_start_server wrap|plain PATH PORT [ARG...]: the work of the above.
 np_start_server() {
 	local how=$1 path=$2 port=$3 log prog tries=$((500 * NP_SLOW)) wrap=()
