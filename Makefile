@@ -27,7 +27,21 @@ OUT ?= build/$(SRC)
 JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 PEER := build/tests/np-peer
 SERVE := build/tests/np-serve
-export VALGRIND SANITIZE
+# TESTS_EXTRA: a folder of more tests, NN-*.bats, run with lesson NN's.
+TESTS_EXTRA ?=
+GRADE_DIR ?= build
+export VALGRIND SANITIZE TESTS_EXTRA GRADE_DIR
+# A student release has no solutions/: what needs them says so and stops.
+HAVE_SOLUTIONS := $(wildcard solutions)
+define need_solutions
+@$(if $(HAVE_SOLUTIONS),true,echo 'netprog: make $@ needs solutions/, the instructor'"'"'s copy; this is the student release (try make check, make grade, make progress)' >&2; exit 1)
+endef
+# The benchmarks measure the reference solutions, or in a student
+# release the student's code.
+BENCH_SRC := $(if $(HAVE_SOLUTIONS),solutions,lessons)
+ifeq ($(SRC)$(HAVE_SOLUTIONS),solutions)
+$(error SRC=solutions: there is no solutions/ folder here (a student release); leave SRC out to use lessons/)
+endif
 
 LESSONS := $(sort $(notdir $(wildcard lessons/[0-9][0-9]-*)))
 
@@ -88,7 +102,8 @@ TEST_DRIVERS := $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_TESTS))
 BENCH_DEPS := $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_BENCH))
 
 .PHONY: help build check test bench deps test-programs skeletons \
-	verify-todos clean \
+	verify-todos grade progress watch dist-student gradescope test-tools \
+	clean \
 	distclean format format-check FORCE
 
 help: ## show this list
@@ -97,6 +112,7 @@ help: ## show this list
 		sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 16
 	@echo 'Variables: LESSON=NN (3, 03 or 03-name; default all)  SRC=solutions'
 	@echo '           VALGRIND=1  SANITIZE=address,undefined|thread  CC=clang'
+	@echo '           TESTS_EXTRA=DIR (more tests, NN-*.bats)  GRADE_DIR=DIR (default build)'
 
 build: $(BINARIES) $(TEST_DRIVERS) ## build the selected lessons (the student's code; SRC=solutions: the reference)
 
@@ -113,20 +129,44 @@ test-programs: $(BINARIES) $(PEER) $(SERVE) $(TEST_DRIVERS)
 	@:
 
 test: ## build and test the reference solutions of every lesson (what CI runs)
+	$(need_solutions)
 	@$(MAKE) --no-print-directory check SRC=solutions
 
+grade: deps ## score your code on every test: a table, build/grade.json, build/reports/NN-name.xml
+	@tools/grade $(SRC) $(OUT) $(SELECTED)
+
+progress: deps ## each lesson's TODOs, done or not, and what to do next
+	@GRADE_DIR=build/progress tools/grade --progress $(SRC) $(OUT) $(SELECTED)
+
+watch: deps ## re-run make check on every save: make watch LESSON=01
+	@SRC=$(SRC) OUT=$(OUT) tools/watch $(SELECTED)
+
+dist-student: deps ## the student release (no solutions), self-checked: build/dist/
+	$(need_solutions)
+	@tools/dist-student build/dist
+
+gradescope: ## Gradescope's autograder (hidden tests: TESTS_EXTRA=DIR): build/gradescope.zip
+	$(need_solutions)
+	@tools/gradescope/build build/gradescope
+
+test-tools: deps $(PEER) $(SERVE) build/tests/doc-check ## test the grading tools themselves (CI runs it)
+	$(need_solutions)
+	@tests/run-tools
+
 bench: deps ## measure a lesson's programs (prints numbers, never fails on speed): make bench LESSON=05
-	@$(MAKE) --no-print-directory -s build SRC=solutions OUT=build/solutions
+	@$(MAKE) --no-print-directory -s build SRC=$(BENCH_SRC) OUT=build/$(BENCH_SRC)
 	@$(if $(strip $(BENCH_DEPS)),$(MAKE) --no-print-directory -s $(BENCH_DEPS),true)
 	@$(foreach l,$(SELECTED),\
 		$(if $(wildcard tests/bench/$(l).sh),\
-			tests/bench/$(l).sh build/solutions/$(l) $($(call lesson_num,$(l))_BENCH) &&,\
+			tests/bench/$(l).sh build/$(BENCH_SRC)/$(l) $($(call lesson_num,$(l))_BENCH) &&,\
 			echo "lesson $(l) has no benchmark" &&)) true
 
 skeletons: ## rewrite lessons/ from the TODO blocks in solutions/
+	$(need_solutions)
 	@tools/skeletons write
 
 verify-todos: deps $(PEER) $(SERVE) $(TEST_DRIVERS) ## prove every TODO is caught: revert each alone, a test named with it must fail
+	$(need_solutions)
 	@tools/verify-todos $(SELECTED)
 
 format: ## clang-format every C file in place

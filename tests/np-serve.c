@@ -30,7 +30,7 @@ static void usage(FILE *out)
 	        "  echo        send every byte back as it arrives, until EOF",
 	        "  echo-log    the same, and copy them to stdout (its log)",
 	        "  after-eof   read until EOF, then answer: received N bytes",
-	        "  request     read up to a blank line (\\r\\n\\r\\n), send TEXT, close",
+	        "  request     read to a blank line (an HTTP head), send TEXT",
 	        "  dribble     send TEXT one byte at a time, 1 ms apart, close",
 	        "  silent      read what comes, never answer, never close",
 	        "  reset       send TEXT, then reset the connection (RST)",

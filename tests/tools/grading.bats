@@ -1,0 +1,268 @@
+#!/usr/bin/env bats
+# The grading tools, tested as the lessons are: make grade, progress,
+# watch, dist-student and the Gradescope autograder, run as a user runs
+# them, on lesson 01 (the skeleton, the solution, broken copies of it)
+# unless the whole course is the point. Run by `make test-tools`.
+
+load ../lib/harness
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	DOC=$NP_ROOT/build/tests/doc-check
+	BG_PID=
+}
+
+teardown() {
+	if [[ -n $BG_PID ]]; then
+		kill -TERM -- "-$BG_PID" 2>/dev/null || true
+		np_wait_gone "$BG_PID"
+		kill -KILL -- "-$BG_PID" 2>/dev/null || true
+	fi
+	if [[ -z ${BATS_TEST_COMPLETED:-} && -n ${output:-} ]]; then
+		echo "--- what the command printed ---"
+		printf '%s\n' "$output" | tail -n 60
+	fi
+}
+
+# np_wait_gone PID: wait up to 10 s for a process group to be gone.
+np_wait_gone() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		kill -0 -- "-$1" 2>/dev/null || return 0
+		read -rt 0.1 <> <(:) || true
+	done
+}
+
+# tool COMMAND...: run a course command as a user would: from the
+# repository, in a clean environment (not bats' own), without bats' fd 3,
+# with a bound. Sets $status, $output (stdout) and $stderr.
+tool() {
+	run --separate-stderr env -i PATH="$PATH" HOME="$HOME" LANG=C.UTF-8 \
+		TMPDIR="${TMPDIR:-/tmp}" ${CC:+CC="$CC"} timeout -k 10 600 "$@" 3>&-
+}
+
+# q FILE QUERY: one value of a JSON file (doc-check json FILE QUERY).
+q() {
+	"$DOC" json "$1" "$2"
+}
+
+# sum FILE QUERY: the sum of the numbers QUERY selects.
+sum() {
+	local n total=0
+	while IFS= read -r n; do
+		total=$((total + n))
+	done < <("$DOC" json "$1" "$2")
+	echo "$total"
+}
+
+# lesson01 SRC: a copy of lesson 01's reference solution in SRC.
+lesson01() {
+	mkdir -p "$1/01-hello-server"
+	cp "$NP_ROOT"/solutions/01-hello-server/*.c "$1/01-hello-server/"
+}
+
+# valid_reports DIR N: grade.json, classroom.json and the lesson-01 JUnit
+# file in DIR are well-formed and agree with each other on N tests.
+valid_reports() {
+	local dir=$1 n=$2 x=$1/reports/01-hello-server.xml
+	"$DOC" json "$dir/grade.json" || fail "grade.json is not valid JSON"
+	"$DOC" json "$dir/classroom.json" || fail "classroom.json is not valid JSON"
+	"$DOC" xml "$x" || fail "$x is not well-formed XML"
+	assert_equal "$(q "$dir/grade.json" 'tests#')" "$n"
+	assert_equal "$(q "$dir/classroom.json" 'tests#')" "$n"
+	assert_equal "$("$DOC" xml "$x" count testcase)" "$n"
+	# The score is the sum of the tests' scores, everywhere.
+	assert_equal "$(sum "$dir/grade.json" 'tests[*].score')" "$(q "$dir/grade.json" score)"
+	assert_equal "$(sum "$dir/grade.json" 'tests[*].max_score')" "$(q "$dir/grade.json" extra_data.max_score)"
+	assert_equal "$(sum "$dir/classroom.json" 'tests[*].score')" "$(q "$dir/grade.json" score)"
+	assert_equal "$(q "$dir/classroom.json" max_score)" "$(q "$dir/grade.json" extra_data.max_score)"
+	assert_equal "$(q "$dir/classroom.json" version)" 1
+	assert_equal "$("$DOC" xml "$x" attr property value | sed -n 1p)" "$(q "$dir/grade.json" score)"
+	# Every test carries our own fields.
+	assert_equal "$(q "$dir/grade.json" 'tests[*].lesson' | sort -u)" 01-hello-server
+	assert_equal "$(q "$dir/grade.json" 'tests[0].todo[0]')" 01.1
+}
+
+@test "grade: the untouched skeleton scores 0, every TODO unfinished, with valid reports" {
+	tool make -C "$NP_ROOT" --no-print-directory grade LESSON=01 GRADE_DIR="$T"
+	assert_success
+	assert_line --regexp '^01-hello-server +2/21 +0/19 +0/6$'
+	assert_line 'score: 0 of 19 points (0%)'
+	valid_reports "$T" 21
+	assert_equal "$(q "$T/grade.json" score)" 0
+	assert_equal "$(q "$T/grade.json" extra_data.todos_done)" 0
+	assert_equal "$(q "$T/grade.json" extra_data.todos)" 6
+	# Each test worth points failed and says which TODO is missing.
+	assert_equal "$(q "$T/grade.json" 'tests[0].status')" failed
+	assert_equal "$(q "$T/grade.json" 'tests[0].max_score')" 1
+	[[ $(q "$T/grade.json" 'tests[0].output') == *"TODO(01.1) not implemented"* ]] ||
+		fail "test 1's output does not name the missing TODO: $(q "$T/grade.json" 'tests[0].output')"
+	assert_equal "$("$DOC" xml "$T/reports/01-hello-server.xml" count failure)" 19
+	# The two usage tests pass on the given code and are worth nothing.
+	assert_equal "$(q "$T/grade.json" 'tests[*].status' | grep -c passed)" 2
+}
+
+@test "grade: the reference solution scores full marks, in every report" {
+	tool make -C "$NP_ROOT" --no-print-directory grade SRC=solutions LESSON=01 GRADE_DIR="$T"
+	assert_success
+	assert_line --regexp '^01-hello-server +21/21 +19/19 +6/6$'
+	assert_line 'score: 19 of 19 points (100%)'
+	valid_reports "$T" 21
+	assert_equal "$(q "$T/grade.json" score)" 19
+	assert_equal "$(q "$T/grade.json" 'tests[*].status' | sort -u)" passed
+	assert_equal "$(q "$T/classroom.json" status)" pass
+	assert_equal "$(q "$T/grade.json" extra_data.todos_done)" 6
+	assert_equal "$("$DOC" xml "$T/reports/01-hello-server.xml" count failure)" 0
+	assert_equal "$("$DOC" xml "$T/reports/01-hello-server.xml" count error)" 0
+}
+
+@test "grade: a lesson that does not compile scores 0 and shows the compiler's message" {
+	lesson01 "$T/src"
+	printf 'int broken(void) { return }\n' >>"$T/src/01-hello-server/hello-server.c"
+	tool make -C "$NP_ROOT" --no-print-directory grade SRC="$T/src" OUT="$T/bin" \
+		LESSON=01 GRADE_DIR="$T/g"
+	assert_success
+	assert_line --regexp '^01-hello-server +0/21 +0/19 +0/6 +does not compile$'
+	assert_output --partial 'hello-server.c'
+	assert_output --partial 'error'
+	valid_reports "$T/g" 21
+	assert_equal "$(q "$T/g/grade.json" score)" 0
+	assert_equal "$(q "$T/g/grade.json" 'extra_data.lessons[0].compiled')" false
+	[[ $(q "$T/g/grade.json" 'tests[5].output') == *"does not compile"*"hello-server.c:"*"error"* ]] ||
+		fail "test 6's output lacks the compiler's message: $(q "$T/g/grade.json" 'tests[5].output')"
+	assert_equal "$("$DOC" xml "$T/g/reports/01-hello-server.xml" count error)" 21
+}
+
+@test "grade: TESTS_EXTRA adds hidden tests; tags set points and visibility; odd bytes stay valid" {
+	# Not a heredoc here: bats would rewrite its @test lines.
+	mkdir -p "$T/extra"
+	cp "$BATS_TEST_DIRNAME/fixtures/01-hidden.bats" "$T/extra/"
+	tool make -C "$NP_ROOT" --no-print-directory grade SRC=solutions LESSON=01 \
+		GRADE_DIR="$T/g" TESTS_EXTRA="$T/extra"
+	assert_success
+	assert_line --regexp '^01-hello-server +22/23 +22/24 +5/6$'
+	valid_reports "$T/g" 23
+	assert_equal "$(q "$T/g/grade.json" 'tests[21].name')" "TODO(01.5) hidden: GET / answers 200"
+	assert_equal "$(q "$T/g/grade.json" 'tests[21].score')" 3
+	assert_equal "$(q "$T/g/grade.json" 'tests[21].visibility')" after_due_date
+	assert_equal "$(q "$T/g/grade.json" 'tests[22].score')" 0
+	assert_equal "$(q "$T/g/grade.json" 'tests[22].max_score')" 2
+	assert_equal "$(q "$T/g/grade.json" 'tests[22].status')" failed
+	[[ $(q "$T/g/grade.json" 'tests[22].output') == *'<&> "quoted" ]]>'* ]] ||
+		fail "the failing test's output was not kept: $(q "$T/g/grade.json" 'tests[22].output')"
+}
+
+@test "grade: it exits non-zero when the grading itself is broken, not the code" {
+	tool make -C "$NP_ROOT" --no-print-directory grade LESSON=01 GRADE_DIR="$T/g" \
+		TESTS_EXTRA="$T/missing"
+	assert_failure 2
+	[[ $stderr == *"TESTS_EXTRA=$T/missing is not a folder"* ]] || fail "stderr: $stderr"
+
+	mkdir -p "$T/extra"
+	printf '@test "named with $HOME" {\n\ttrue\n}\n' >"$T/extra/01-x.bats"
+	tool make -C "$NP_ROOT" --no-print-directory grade LESSON=01 GRADE_DIR="$T/g" \
+		TESTS_EXTRA="$T/extra"
+	assert_failure
+	[[ $stderr == *"01-x.bats:1: a test name with"* ]] || fail "stderr: $stderr"
+
+	printf '# bats test_tags=points:many\n@test "x" {\n\ttrue\n}\n' >"$T/extra/01-x.bats"
+	tool make -C "$NP_ROOT" --no-print-directory grade LESSON=01 GRADE_DIR="$T/g" \
+		TESTS_EXTRA="$T/extra"
+	assert_failure
+	[[ $stderr == *"points tag 'points:many'"* ]] || fail "stderr: $stderr"
+}
+
+@test "progress: an untouched lesson is all 'todo', told at once, without running its tests" {
+	tool make -C "$NP_ROOT" --no-print-directory progress LESSON=01
+	assert_success
+	assert_line '01-hello-server: 0 of 6 TODOs done, 0 of 21 tests pass'
+	assert_line --regexp '^  01\.1 +todo +01\.2 +todo +01\.3 +todo +01\.4 +todo +01\.5 +todo +01\.6 +todo$'
+	assert_line --partial 'next: TODO(01.1): its stub is still there'
+	[[ $stderr != *"running the tests"* ]] || fail "it ran the tests: $stderr"
+}
+
+@test "progress: done, failing (written, a test fails) and todo (stub left), and what is next" {
+	# Lesson 04 with TODO(04.8) reverted to its stub: a test names both
+	# 04.7 and 04.8, so 04.7 fails too although it is written.
+	mkdir -p "$T/src/04-server-classes"
+	awk -v revert=04.8 -f "$NP_ROOT/tools/skeleton.awk" \
+		"$NP_ROOT/solutions/04-server-classes/sockserver.c" \
+		>"$T/src/04-server-classes/sockserver.c"
+	tool make -C "$NP_ROOT" --no-print-directory progress SRC="$T/src" OUT="$T/bin" LESSON=04
+	assert_success
+	assert_line '04-server-classes: 8 of 10 TODOs done, 13 of 15 tests pass'
+	assert_line --regexp '^  04\.1 +done +04\.2 +done +04\.3 +done +04\.4 +done +04\.5 +done +04\.6 +done$'
+	assert_line --regexp '^  04\.7 +failing +04\.8 +todo +04\.9 +done +04\.10 +done$'
+	assert_line --partial 'next: TODO(04.8): its stub is still there'
+}
+
+@test "watch: runs the checks, then again when a source file changes (polling)" {
+	lesson01 "$T/src"
+	: >"$T/watch.log"
+	# Its own process group, so teardown stops make and bats under it too.
+	setsid env -i PATH="$PATH" HOME="$HOME" WATCH_POLL=1 \
+		NP_BATS_ARGS="--filter usage" make -C "$NP_ROOT" --no-print-directory \
+		watch SRC="$T/src" OUT="$T/bin" LESSON=01 >"$T/watch.log" 2>&1 </dev/null 3>&- &
+	BG_PID=$!
+	wait_lines() { # N: until the log holds N "waiting for a change" lines
+		local i
+		for ((i = 0; i < 600; i++)); do
+			(($(grep -c 'waiting for a change' "$T/watch.log") >= $1)) && return 0
+			read -rt 0.1 <> <(:) || true
+		done
+		output=$(cat "$T/watch.log")
+		fail "watch did not finish run $1 within 60 s"
+	}
+	wait_lines 1
+	grep -q '^ok 1 usage' "$T/watch.log" || { output=$(cat "$T/watch.log"); fail "no test ran"; }
+	echo '/* a change */' >>"$T/src/01-hello-server/hello-server.c"
+	wait_lines 2
+	assert_equal "$(grep -c '== watch: make check LESSON=01-hello-server' "$T/watch.log")" 2
+	grep -q 'polling' "$T/watch.log" || { output=$(cat "$T/watch.log"); fail "not polling"; }
+}
+
+@test "dist-student: no solution code in the release, and it passes its own self-check" {
+	tool "$NP_ROOT/tools/dist-student" "$T/dist"
+	assert_success
+	assert_line --partial 'self-check: no solutions/, no instructor-only file'
+	assert_line --regexp '^self-check: make grade: 0 points, no TODO done, every lesson compiles +ok$'
+	assert_equal "$(grep -c '^self-check: .* ok$' <<<"$output")" 5
+	assert_line 'dist-student: the release passed its self-check'
+	rel=$T/dist/netprog-student
+	[[ -f $T/dist/netprog-student.tar.gz && ! -e $rel/solutions ]] || fail "no tarball, or solutions/ in it"
+	! tar -tzf "$T/dist/netprog-student.tar.gz" | grep -E '/(solutions|\.ci)/' || fail "the tarball holds instructor files"
+	# No solution file is in the release, and no line that only a
+	# solution block holds is in the file students get instead.
+	while IFS= read -r sol; do
+		rel_file=$rel/lessons/${sol#"$NP_ROOT"/solutions/}
+		cmp -s "$sol" "$rel_file" && fail "$rel_file is the solution"
+		skel=$NP_ROOT/lessons/${sol#"$NP_ROOT"/solutions/}
+		awk '/\/\* BEGIN SOLUTION \*\//{on=1;next} /\/\* END SOLUTION \*\//{on=0} on' "$sol" |
+			sed 's/^[[:space:]]*//' | awk 'length > 12' | sort -u >"$T/lines"
+		grep -vxFf <(sed 's/^[[:space:]]*//' "$skel") "$T/lines" >"$T/only" || true
+		[[ -s $T/only ]] || continue
+		if leak=$(sed 's/^[[:space:]]*//' "$rel_file" | grep -xFf "$T/only"); then
+			fail "solution code from $sol in the release: $leak"
+		fi
+	done < <(find "$NP_ROOT/solutions" -type f -name '*.c')
+	grep -q 'instructor-only' "$rel/README.md" && fail "README.md still has instructor-only sections"
+	true
+}
+
+@test "gradescope: run_autograder grades a submission of loose files into results.json" {
+	tool make -C "$NP_ROOT" --no-print-directory gradescope
+	assert_success
+	gs=$NP_ROOT/build/gradescope
+	[[ -x $gs/run_autograder && -f $gs/setup.sh && -d $gs/netprog/lessons ]] || fail "incomplete $gs"
+	[[ ! -e $gs/netprog/solutions ]] || fail "solutions/ in the autograder"
+	# setup.sh would fetch bats there; the course's copy spares the network.
+	cp -R "$NP_ROOT/.tools" "$gs/netprog/.tools"
+	mkdir -p "$T/sub" "$T/res"
+	cp "$NP_ROOT/solutions/01-hello-server/hello-server.c" "$T/sub/"
+	tool env AUTOGRADER_SOURCE="$gs" SUBMISSION="$T/sub" RESULTS="$T/res" \
+		LESSON=01 "$gs/run_autograder"
+	assert_success
+	"$DOC" json "$T/res/results.json" || fail "results.json is not valid JSON"
+	assert_equal "$(q "$T/res/results.json" score)" 19
+	assert_equal "$(q "$T/res/results.json" extra_data.max_score)" 19
+}

@@ -1,0 +1,539 @@
+# The grading tool's bookkeeping (tools/grade runs it; LC_ALL=C, any awk).
+#
+#   awk -v mode=list -f tools/grade.awk FILE.bats...
+#       one line per test, in the order bats runs them:
+#       POINTS <tab> VISIBILITY <tab> TODO ids <tab> FILE:LINE <tab> NAME
+#   awk -v mode=lesson -v lesson=NN-name -v list=F -v tap=F -v build=F \
+#       -v built=0|1|2 -v stubs="NN.k ..." -v limit=S -v stamp=T \
+#       -v json=F -v classroom=F -v xml=F -f tools/grade.awk
+#       score one lesson from its test list and the bats TAP log (built=1),
+#       its compiler's message (0) or nothing (2: not started, not run); write its tests as JSON, GitHub Classroom's
+#       tests and JUnit XML; print an L line (the lesson) and T lines (its
+#       TODOs) for mode=final
+#   awk -v mode=final -v view=table|progress -v dir=D -v work=W \
+#       -v summary=F -v seconds=S -f tools/grade.awk
+#       write D/grade.json and D/classroom.json, print the table
+#
+# Points come from the tests: a test tagged "# bats test_tags=points:N" is
+# worth N; otherwise a test whose name names a TODO(NN.k) is worth 1, and
+# one that names none (given code, usage) 0, since it passes on the
+# skeleton. "# bats file_tags=points:N" sets a file's default. A tag
+# visibility:V sets Gradescope's visibility of the test (default visible).
+# Exit status 3 means the tool cannot trust what it read (it says why).
+
+function die(msg) {
+	printf "grade: %s\n", msg > "/dev/stderr"
+	died = 1
+	exit 3
+}
+
+function tags_of(line, where,    t, n, i, k, v) {
+	sub(/^[ \t]*#[ \t]*bats[ \t]+(test|file)_tags=/, "", line)
+	n = split(line, t, ",")
+	tag_points = ""
+	tag_vis = ""
+	for (i = 1; i <= n; i++) {
+		gsub(/^[ \t]+|[ \t]+$/, "", t[i])
+		k = t[i]
+		if (k ~ /^points:/) {
+			v = substr(k, 8)
+			if (v !~ /^[0-9]+$/)
+				die(where ": points tag '" k "' is not points:N with N a whole number")
+			tag_points = v + 0
+		} else if (k ~ /^visibility:/) {
+			v = substr(k, 12)
+			if (v !~ /^(visible|hidden|after_due_date|after_published)$/)
+				die(where ": visibility tag '" k "' is not one of visible, hidden, after_due_date, after_published")
+			tag_vis = v
+		}
+	}
+}
+
+function todo_ids(name,    ids, s) {
+	ids = ""
+	s = name
+	while (match(s, /TODO\([0-9][0-9]\.[0-9]+\)/)) {
+		ids = ids (ids == "" ? "" : " ") substr(s, RSTART + 5, RLENGTH - 6)
+		s = substr(s, RSTART + RLENGTH)
+	}
+	return ids
+}
+
+function list_line(    at, line, q, rest, k, name, after, idstr, p, v) {
+	at = FILENAME ":" FNR
+	line = $0
+	sub(/^[ \t]*@test[ \t]+/, "", line)
+	q = substr(line, 1, 1)
+	if (q != "\"" && q != "'")
+		die(at ": cannot read this test's name (write @test \"NAME\" {)")
+	rest = substr(line, 2)
+	k = index(rest, q)
+	if (k == 0)
+		die(at ": the test's name has no closing quote")
+	name = substr(rest, 1, k - 1)
+	after = substr(rest, k + 1)
+	if (after !~ /^[ \t]*\{[ \t]*$/)
+		die(at ": expected { after the test's name")
+	if (q == "\"" && name ~ /[\\$`]/)
+		die(at ": a test name with \\, $ or ` is expanded by bats; the grader needs it literal")
+	idstr = todo_ids(name)
+	p = pending_points != "" ? pending_points : \
+		file_points != "" ? file_points : (idstr != "" ? 1 : 0)
+	v = pending_vis != "" ? pending_vis : \
+		file_vis != "" ? file_vis : "visible"
+	printf "%d\t%s\t%s\t%s\t%s\n", p, v, idstr, at, name
+	pending_points = ""
+	pending_vis = ""
+}
+
+# Strings for JSON and XML. Input bytes are valid UTF-8 without NUL
+# (tools/grade cleans them first); only ASCII needs escaping.
+function init_escapes(    i, c) {
+	for (i = 1; i < 256; i++) {
+		c = sprintf("%c", i)
+		ord[c] = i
+		if (i < 32) {
+			jesc[c] = sprintf("\\u%04x", i)
+			xesc[c] = "?"
+		}
+	}
+	jesc["\""] = "\\\""
+	jesc["\\"] = "\\\\"
+	jesc["\n"] = "\\n"
+	jesc["\r"] = "\\r"
+	jesc["\t"] = "\\t"
+	delete xesc["\n"]
+	delete xesc["\r"]
+	delete xesc["\t"]
+	xesc["&"] = "&amp;"
+	xesc["<"] = "&lt;"
+	xesc[">"] = "&gt;"
+	xesc["\""] = "&quot;"
+}
+
+function esc(s, table,    i, n, c, out) {
+	out = ""
+	n = length(s)
+	for (i = 1; i <= n; i++) {
+		c = substr(s, i, 1)
+		out = out ((c in table) ? table[c] : c)
+	}
+	return out
+}
+
+function jstr(s) { return "\"" esc(s, jesc) "\"" }
+
+function xstr(s) {
+	# U+FFFE and U+FFFF are not XML characters.
+	gsub(/\357\277[\276\277]/, "?", s)
+	return esc(s, xesc)
+}
+
+# clip(s, max): at most max bytes, never ending inside a UTF-8 sequence.
+function clip(s, max, how,    n, k, b, need) {
+	n = length(s)
+	if (n <= max)
+		return s
+	s = substr(s, 1, max)
+	for (k = max; k > max - 4 && k > 0; k--) {
+		b = ord[substr(s, k, 1)]
+		if (b < 128)
+			break
+		if (b >= 192) {
+			need = b >= 240 ? 4 : b >= 224 ? 3 : 2
+			if (max - k + 1 < need)
+				s = substr(s, 1, k - 1)
+			break
+		}
+	}
+	return s "\n[" n - length(s) " more bytes cut: " how "]\n"
+}
+
+function first_line(s) {
+	sub(/\n.*/, "", s)
+	return s
+}
+
+function read_list(    line, f, n) {
+	n = 0
+	while ((getline line < list) > 0) {
+		split(line, f, "\t")
+		n++
+		pts[n] = f[1] + 0
+		vis[n] = f[2]
+		ids[n] = f[3]
+		where[n] = f[4]
+		tname[n] = substr(line, length(f[1] f[2] f[3] f[4]) + 5)
+	}
+	close(list)
+	return n
+}
+
+function read_file(path,    line, s) {
+	s = ""
+	while ((getline line < path) > 0)
+		s = s line "\n"
+	close(path)
+	return s
+}
+
+function read_tap(    l, ok, rest, num, cur, t, m) {
+	plan = -1
+	cur = 0
+	loose = ""
+	while ((getline l < tap) > 0) {
+		if (l ~ /^1\.\.[0-9]+$/) {
+			plan = substr(l, 4) + 0
+			continue
+		}
+		if (l ~ /^(not )?ok [0-9]+( |$)/) {
+			ok = substr(l, 1, 3) == "ok "
+			rest = substr(l, ok ? 4 : 8)
+			num = rest + 0
+			sub(/^[0-9]+ ?/, "", rest)
+			ms[num] = ""
+			timed = ""
+			if (match(rest, / # timeout after [0-9]+s$/)) {
+				timed = substr(rest, RSTART + 3)
+				rest = substr(rest, 1, RSTART - 1)
+			}
+			if (match(rest, / in [0-9]+ms$/)) {
+				ms[num] = substr(rest, RSTART + 4, RLENGTH - 6)
+				rest = substr(rest, 1, RSTART - 1)
+			}
+			skipped = 0
+			if (match(rest, / # [Ss][Kk][Ii][Pp]/)) {
+				skipped = 1
+				m = substr(rest, RSTART + 3)
+				rest = substr(rest, 1, RSTART - 1)
+			}
+			if (num < 1 || num > ntests) {
+				# Not one of the tests: teardown_file failing, say.
+				cur = -1
+				loose = loose l "\n"
+				continue
+			}
+			if (rest != tname[num])
+				die(lesson ": bats' test " num " is \"" rest "\" but the grader read \"" tname[num] "\" at " where[num])
+			cur = num
+			state[num] = ok && !skipped ? "passed" : "failed"
+			out[num] = skipped ? "skipped: " m "\n" : ""
+			if (timed != "")
+				out[num] = "this test " timed " (BATS_TEST_TIMEOUT)\n"
+			continue
+		}
+		if (cur > 0) {
+			t = l
+			if (substr(t, 1, 2) == "# ")
+				t = substr(t, 3)
+			else if (t == "#")
+				t = ""
+			if (length(out[cur]) < 65536)
+				out[cur] = out[cur] t "\n"
+		} else if (length(loose) < 65536) {
+			loose = loose l "\n"
+		}
+	}
+	close(tap)
+}
+
+function lesson_mode(    i, n, s, o, why, sep, csep, failures, errors, secs, \
+                        score, maxs, passed, d, id, k, idn, todo_n, todo_list) {
+	init_escapes()
+	ntests = read_list()
+	num_of_lesson = substr(lesson, 1, 2) + 0
+	how = "run make check LESSON=" substr(lesson, 1, 2) " to see it all"
+	if (built == 2) {
+		why = "not run: every TODO of " lesson " is still a stub.\n"
+	} else if (built) {
+		read_tap()
+		if (plan < 0)
+			die(lesson ": bats printed no test plan; what it said:\n" clip(loose, 4000, "see " tap))
+		if (plan != ntests)
+			die(lesson ": bats ran " plan " tests, the grader counted " ntests " @test lines")
+		why = "not run: the lesson's tests stopped before this one (a whole file may take " limit " s, or bats was killed). Run make check LESSON=" substr(lesson, 1, 2) " to see why.\n"
+		if (loose != "")
+			why = why "bats said:\n" loose
+	} else {
+		why = "not run: " lesson " does not compile, so this test scores 0. The compiler said:\n" read_file(build)
+	}
+	sep = ""
+	csep = ""
+	failures = errors = secs = score = maxs = passed = 0
+	printf "" > json
+	printf "" > classroom
+	for (i = 1; i <= ntests; i++) {
+		if (!(i in state)) {
+			state[i] = "failed"
+			out[i] = why
+			notrun[i] = 1
+			errors++
+		} else if (state[i] == "failed") {
+			failures++
+		}
+		got = state[i] == "passed" ? pts[i] : 0
+		score += got
+		maxs += pts[i]
+		passed += state[i] == "passed"
+		secs += ms[i] / 1000
+		o = state[i] == "passed" ? "" : clip(out[i], 8000, how)
+		printf "%s    {\"name\": %s, \"number\": \"%d.%d\", \"score\": %d, \"max_score\": %d, \"status\": \"%s\", \"output\": %s, \"visibility\": \"%s\", \"tags\": [%s], \"lesson\": \"%s\", \"todo\": [%s]}", \
+			sep, jstr(tname[i]), num_of_lesson, i, got, pts[i], state[i], \
+			jstr(o), vis[i], tag_list(lesson, ids[i]), lesson, \
+			id_list(ids[i]) > json
+		sep = ",\n"
+		printf "%s{\"name\": %s, \"status\": \"%s\", \"score\": %d, \"message\": %s, \"line_no\": %d, \"execution_time\": \"%.3fs\"}", \
+			csep, jstr(lesson ": " tname[i]), state[i] == "passed" ? "pass" : "fail", \
+			got, jstr(clip(o, 1000, how)), line_of(where[i]), ms[i] / 1000 > classroom
+		csep = ","
+		# A TODO is done when every test that names it passes.
+		n = split(ids[i], d, " ")
+		for (k = 1; k <= n; k++) {
+			id = d[k]
+			if (!(id in todo_tests)) {
+				todo_list[++todo_n] = id
+				todo_first[id] = ""
+			}
+			todo_tests[id]++
+			if (state[i] != "passed") {
+				todo_fail[id]++
+				if (todo_first[id] == "")
+					todo_first[id] = tname[i]
+			}
+		}
+	}
+	close(json)
+	close(classroom)
+	write_xml(failures, errors, secs, score, maxs)
+	sort_ids(todo_list, todo_n)
+	idn = 0
+	for (k = 1; k <= todo_n; k++)
+		idn += !(todo_list[k] in todo_fail)
+	printf "L\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.3f\n", lesson, built, passed, \
+		ntests, score, maxs, idn, todo_n, secs
+	for (k = 1; k <= todo_n; k++) {
+		id = todo_list[k]
+		s = !(id in todo_fail) ? "done" : \
+			index(" " stubs " ", " " id " ") ? "todo" : "failing"
+		printf "T\t%s\t%s\t%s\t%d\t%d\t%s\n", lesson, id, s, todo_fail[id], \
+			todo_tests[id], todo_first[id]
+	}
+}
+
+function line_of(w) {
+	sub(/.*:/, "", w)
+	return w + 0
+}
+
+function tag_list(lesson, idstr,    d, n, k, s) {
+	s = "\"" lesson "\""
+	n = split(idstr, d, " ")
+	for (k = 1; k <= n; k++)
+		s = s ", \"TODO(" d[k] ")\""
+	return s
+}
+
+function id_list(idstr,    d, n, k, s) {
+	s = ""
+	n = split(idstr, d, " ")
+	for (k = 1; k <= n; k++)
+		s = s (k > 1 ? ", " : "") "\"" d[k] "\""
+	return s
+}
+
+# By the number after the dot: 01.2 before 01.10.
+function sort_ids(a, n,    i, j, t) {
+	for (i = 2; i <= n; i++) {
+		t = a[i]
+		for (j = i - 1; j >= 1 && substr(a[j], 4) + 0 > substr(t, 4) + 0; j--)
+			a[j + 1] = a[j]
+		a[j + 1] = t
+	}
+}
+
+function write_xml(failures, errors, secs, score, maxs,    i, o) {
+	printf "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" > xml
+	printf "<testsuites name=\"netprog %s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" time=\"%.3f\">\n", \
+		lesson, ntests, failures, errors, secs > xml
+	printf "  <testsuite name=\"%s\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"0\" time=\"%.3f\" timestamp=\"%s\">\n", \
+		lesson, ntests, failures, errors, secs, stamp > xml
+	printf "    <properties>\n      <property name=\"points\" value=\"%d\"/>\n      <property name=\"max_points\" value=\"%d\"/>\n      <property name=\"compiled\" value=\"%s\"/>\n    </properties>\n", \
+		score, maxs, built == 1 ? "true" : built ? "not built" : "false" > xml
+	for (i = 1; i <= ntests; i++) {
+		printf "    <testcase classname=\"%s\" name=\"%s\" time=\"%.3f\"", lesson, \
+			xstr(tname[i]), ms[i] / 1000 > xml
+		if (state[i] == "passed") {
+			printf "/>\n" > xml
+			continue
+		}
+		o = clip(out[i], 8000, how)
+		printf ">\n      <%s message=\"%s\" type=\"%s\">%s</%s>\n    </testcase>\n", \
+			i in notrun ? "error" : "failure", xstr(first_line(o)), \
+			i in notrun ? (built ? "not run" : "does not compile") : "failed", \
+			xstr(o), i in notrun ? "error" : "failure" > xml
+	}
+	printf "  </testsuite>\n</testsuites>\n" > xml
+	close(xml)
+}
+
+# join_parts(fo, n, ext, sep): the lessons' WORK/LESSON.EXT parts to fo,
+# sep between them.
+function join_parts(fo, n, ext, sep,    i, s, first) {
+	first = 1
+	for (i = 1; i <= n; i++) {
+		s = read_file(work "/" les[i] ext)
+		if (s == "")
+			continue
+		printf "%s%s", first ? "" : sep, substr(s, 1, length(s) - 1) > fo
+		first = 0
+	}
+}
+
+function pct(a, b) { return b ? sprintf("%d%%", int(100 * a / b)) : "-" }
+
+function final_mode(    f, fo, n, i, k, table, score, maxs, tests, passed, \
+                       tdone, ttotal, s, line, bad, nx) {
+	init_escapes()
+	n = 0
+	while ((getline line < summary) > 0) {
+		split(line, f, "\t")
+		if (f[1] == "L") {
+			n++
+			les[n] = f[2]
+			lbuilt[n] = f[3]
+			lpass[n] = f[4]
+			ltot[n] = f[5]
+			lscore[n] = f[6]
+			lmax[n] = f[7]
+			ldone[n] = f[8]
+			ltodos[n] = f[9]
+			lsecs[n] = f[10]
+		} else if (f[1] == "T") {
+			k = ++ntodo[f[2]]
+			tid[f[2], k] = f[3]
+			tstate[f[2], k] = f[4]
+			tfail[f[2], k] = f[5]
+			ttests[f[2], k] = f[6]
+			tfirst[f[2], k] = substr(line, length(f[1] f[2] f[3] f[4] f[5] f[6]) + 7)
+		}
+	}
+	close(summary)
+	table = sprintf("%-24s %9s %9s %11s\n", "lesson", "tests", "points", "TODOs done")
+	bad = ""
+	for (i = 1; i <= n; i++) {
+		table = table sprintf("%-24s %9s %9s %11s%s\n", les[i], lpass[i] "/" ltot[i], \
+			lscore[i] "/" lmax[i], ldone[i] "/" ltodos[i], \
+			lbuilt[i] == 1 ? "" : lbuilt[i] ? "   not started" : "   does not compile")
+		score += lscore[i]
+		maxs += lmax[i]
+		tests += ltot[i]
+		passed += lpass[i]
+		tdone += ldone[i]
+		ttotal += ltodos[i]
+		if (lbuilt[i] == 0)
+			bad = bad "\n" les[i] " does not compile; every test in it scores 0. The compiler said:\n" \
+				read_file(work "/" les[i] ".build")
+	}
+	table = table sprintf("%-24s %9s %9s %11s\n", "total", passed "/" tests, \
+		score "/" maxs, tdone "/" ttotal)
+	table = table sprintf("score: %d of %d points (%s)\n", score, maxs, pct(score, maxs)) bad
+
+	fo = dir "/grade.json"
+	printf "{\n  \"score\": %d,\n  \"execution_time\": %d,\n  \"output\": %s,\n  \"output_format\": \"text\",\n  \"visibility\": \"visible\",\n  \"stdout_visibility\": \"hidden\",\n", \
+		score, seconds, jstr(table) > fo
+	printf "  \"extra_data\": {\"max_score\": %d, \"tests_passed\": %d, \"tests\": %d, \"todos_done\": %d, \"todos\": %d, \"lessons\": [", \
+		maxs, passed, tests, tdone, ttotal > fo
+	for (i = 1; i <= n; i++)
+		printf "%s\n    {\"lesson\": \"%s\", \"compiled\": %s, \"tests_passed\": %d, \"tests\": %d, \"score\": %d, \"max_score\": %d, \"todos_done\": %d, \"todos\": %d}", \
+			(i > 1) ? "," : "", les[i], \
+			lbuilt[i] == 1 ? "true" : lbuilt[i] ? "null" : "false", lpass[i], \
+			ltot[i], lscore[i], lmax[i], ldone[i], ltodos[i] > fo
+	printf "]},\n  \"tests\": [\n" > fo
+	join_parts(fo, n, ".json", ",\n")
+	printf "\n  ]\n}\n" > fo
+	close(fo)
+
+	fo = dir "/classroom.json"
+	printf "{\"version\": 1, \"status\": \"%s\", \"max_score\": %d, \"tests\": [", \
+		score == maxs ? "pass" : "fail", maxs > fo
+	join_parts(fo, n, ".classroom", ",")
+	printf "]}\n" > fo
+	close(fo)
+
+	if (view != "progress") {
+		printf "%s", table
+		printf "reports: %s/grade.json (Gradescope), %s/classroom.json (GitHub Classroom), %s/reports/NN-name.xml (JUnit)\n", \
+			dir, dir, dir
+		return
+	}
+	# The student's view: each lesson's TODOs, done or not, and what next.
+	for (i = 1; i <= n; i++) {
+		printf "%s: %d of %d TODOs done, %d of %d tests pass%s\n", les[i], \
+			ldone[i], ltodos[i], lpass[i], ltot[i], \
+			lbuilt[i] != 0 ? "" : " (it does not compile: run make check LESSON=" substr(les[i], 1, 2) ")"
+		line = " "
+		for (k = 1; k <= ntodo[les[i]]; k++) {
+			line = line sprintf(" %-5s %-8s", tid[les[i], k], tstate[les[i], k])
+			if (k % 6 == 0 || k == ntodo[les[i]]) {
+				sub(/ +$/, "", line)
+				print line
+				line = " "
+			}
+		}
+		# Next: the first stub left (a stub fails the tests of the TODOs
+		# that build on it), else the first TODO failing.
+		nx = 0
+		for (k = ntodo[les[i]]; k >= 1; k--)
+			if (tstate[les[i], k] == "failing" && (!nx || tstate[les[i], nx] != "todo") || \
+			    tstate[les[i], k] == "todo")
+				nx = k
+		if (nx && tstate[les[i], nx] == "failing")
+			printf "  next: TODO(%s): %d of its %d tests fail, the first: %s\n", \
+				tid[les[i], nx], tfail[les[i], nx], ttests[les[i], nx], \
+				tfirst[les[i], nx]
+		else if (nx)
+			printf "  next: TODO(%s): its stub is still there; its first test: %s\n", \
+				tid[les[i], nx], tfirst[les[i], nx]
+	}
+	printf "done: finished and passing; failing: written, a test fails; todo: its stub is still there\n"
+	printf "total: %d of %d TODOs done, %d of %d points\n", tdone, ttotal, score, maxs
+}
+
+BEGIN {
+	if (mode == "lesson") {
+		lesson_mode()
+		exit 0
+	}
+	if (mode == "final") {
+		final_mode()
+		exit 0
+	}
+	if (mode != "list")
+		die("grade.awk: mode must be list, lesson or final")
+}
+
+mode == "list" && FNR == 1 {
+	file_points = file_vis = pending_points = pending_vis = ""
+}
+mode == "list" && /^[ \t]*#[ \t]*bats[ \t]+file_tags=/ {
+	tags_of($0, FILENAME ":" FNR)
+	file_points = tag_points
+	file_vis = tag_vis
+	next
+}
+mode == "list" && /^[ \t]*#[ \t]*bats[ \t]+test_tags=/ {
+	tags_of($0, FILENAME ":" FNR)
+	if (tag_points != "")
+		pending_points = tag_points
+	if (tag_vis != "")
+		pending_vis = tag_vis
+	next
+}
+mode == "list" && /^[ \t]*@test([ \t]|$)/ {
+	list_line()
+}
+
+END {
+	if (died)
+		exit 3
+}
