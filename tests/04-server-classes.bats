@@ -30,7 +30,7 @@ expect_reply() {
 # ss_check FILTER: run the library's C driver on the cases named FILTER.
 ss_check() {
 	run timeout -k 5 $((60 * NP_SLOW)) "${NP_WRAP[@]}" "$NP_BIN/ss-check" \
-		"$BATS_TEST_TMPDIR" "$1"
+		"$BATS_TEST_TMPDIR" "$1" 3>&-
 	if ((status != 0)) || grep -q '^not ok' <<<"$output"; then
 		printf 'ss-check %s failed (exit %s); its report:\n%s\n' "$1" "$status" "$output" >&2
 		printf '  reproduce it by hand:  %s/ss-check /tmp %s\n' "${NP_BIN#"$NP_ROOT"/}" "$1" >&2

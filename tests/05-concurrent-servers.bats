@@ -184,7 +184,7 @@ run_loadgen() {
 	PROG_MS=0
 	timeout -k 5 $((60 * NP_SLOW)) "${LOADGEN_WRAP[@]}" "$NP_BIN/loadgen" -a "$SERVER_IP" \
 		-p "$SERVER_PORT" -w $((10 * NP_SLOW)) "$@" \
-		>"$PROG_OUT" 2>"$PROG_ERR" || PROG_STATUS=$?
+		>"$PROG_OUT" 2>"$PROG_ERR" 3>&- || PROG_STATUS=$?
 	NP_PROG_LIMIT=$((60 * NP_SLOW))
 	expect_exit 0
 }
@@ -573,7 +573,7 @@ chat() {
 	start_test_server dribble 'not what was sent\n'
 	NP_SENT="loadgen -c 1 -n 1 -s 20 against a server that answers something else"
 	timeout -k 5 $((30 * NP_SLOW)) "${NP_WRAP[@]}" "$NP_BIN/loadgen" -a "$SERVER_IP" -p "$SERVER_PORT" \
-		-c 1 -n 1 -s 20 >"$PROG_OUT" 2>"$PROG_ERR" && PROG_STATUS=0 || PROG_STATUS=$?
+		-c 1 -n 1 -s 20 >"$PROG_OUT" 2>"$PROG_ERR" 3>&- && PROG_STATUS=0 || PROG_STATUS=$?
 	PROG_MS=0
 	NP_SHOW=np_show_program
 	expect_exit 1

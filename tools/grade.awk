@@ -177,9 +177,10 @@ function read_file(path,    line, s) {
 	return s
 }
 
-function read_tap(    l, ok, rest, num, cur, t, m) {
+function read_tap(    l, ok, rest, num, cur, t, m, last) {
 	plan = -1
 	cur = 0
+	last = 0
 	loose = ""
 	while ((getline l < tap) > 0) {
 		if (l ~ /^1\.\.[0-9]+$/) {
@@ -191,35 +192,41 @@ function read_tap(    l, ok, rest, num, cur, t, m) {
 			rest = substr(l, ok ? 4 : 8)
 			num = rest + 0
 			sub(/^[0-9]+ ?/, "", rest)
-			ms[num] = ""
-			timed = ""
-			if (match(rest, / # timeout after [0-9]+s$/)) {
-				timed = substr(rest, RSTART + 3)
-				rest = substr(rest, 1, RSTART - 1)
-			}
-			if (match(rest, / in [0-9]+ms$/)) {
-				ms[num] = substr(rest, RSTART + 4, RLENGTH - 6)
-				rest = substr(rest, 1, RSTART - 1)
-			}
-			skipped = 0
-			if (match(rest, / # [Ss][Kk][Ii][Pp]/)) {
-				skipped = 1
-				m = substr(rest, RSTART + 3)
-				rest = substr(rest, 1, RSTART - 1)
-			}
-			if (num < 1 || num > ntests) {
-				# Not one of the tests: teardown_file failing, say.
+			# A file's setup or teardown failing: not one of the tests.
+			if (rest ~ /^(setup_file|teardown_file|source|unknown internal) failed$/ && \
+			    (num < 1 || num > ntests || rest != tname[num])) {
 				cur = -1
 				loose = loose l "\n"
 				continue
 			}
-			if (rest != tname[num])
+			# bats numbers tests 1, 2, ... in order; anything else was
+			# written into its output by something else.
+			if (num != last + 1 || num > ntests)
+				die(lesson ": bats' results are out of order (test " num " after " last "): something wrote into its output")
+			last = num
+			# NAME, then " in Nms" (--timing), then " # skip [why]" or
+			# " # timeout after Ns".
+			if (substr(rest, 1, length(tname[num])) != tname[num])
 				die(lesson ": bats' test " num " is \"" rest "\" but the grader read \"" tname[num] "\" at " where[num])
+			rest = substr(rest, length(tname[num]) + 1)
+			ms[num] = ""
+			if (match(rest, /^ in [0-9]+ms/)) {
+				ms[num] = substr(rest, 5, RLENGTH - 6)
+				rest = substr(rest, RLENGTH + 1)
+			}
 			cur = num
-			state[num] = ok && !skipped ? "passed" : "failed"
-			out[num] = skipped ? "skipped: " m "\n" : ""
-			if (timed != "")
-				out[num] = "this test " timed " (BATS_TEST_TIMEOUT)\n"
+			fresh = 1
+			state[num] = ok ? "passed" : "failed"
+			out[num] = ""
+			if (rest ~ /^ # skip( |$)/) {
+				state[num] = "failed"
+				m = substr(rest, 9)
+				out[num] = "skipped, so it scores 0" (m == "" ? "" : ": " m) "\n"
+			} else if (rest ~ /^ # timeout after [0-9]+s$/) {
+				out[num] = "stopped: it ran longer than " substr(rest, 18) " (BATS_TEST_TIMEOUT)\n"
+			} else if (rest != "") {
+				die(lesson ": bats' test " num " ends with \"" rest "\", which the grader does not know")
+			}
 			continue
 		}
 		if (cur > 0) {
@@ -228,6 +235,12 @@ function read_tap(    l, ok, rest, num, cur, t, m) {
 				t = substr(t, 3)
 			else if (t == "#")
 				t = ""
+			# bats lists a failed test's tags first: not news.
+			if (fresh && t ~ /^tags: /) {
+				fresh = 0
+				continue
+			}
+			fresh = 0
 			if (length(out[cur]) < 65536)
 				out[cur] = out[cur] t "\n"
 		} else if (length(loose) < 65536) {
@@ -284,7 +297,8 @@ function lesson_mode(    i, n, s, o, why, sep, csep, failures, errors, secs, \
 		sep = ",\n"
 		printf "%s{\"name\": %s, \"status\": \"%s\", \"score\": %d, \"message\": %s, \"line_no\": %d, \"execution_time\": \"%.3fs\"}", \
 			csep, jstr(lesson ": " tname[i]), state[i] == "passed" ? "pass" : "fail", \
-			got, jstr(clip(o, 1000, how)), line_of(where[i]), ms[i] / 1000 > classroom
+			got, jstr(message_max > 0 ? clip(o, message_max < 500 ? message_max : 500, how) : ""), \
+			line_of(where[i]), ms[i] / 1000 > classroom
 		csep = ","
 		# A TODO is done when every test that names it passes.
 		n = split(ids[i], d, " ")
@@ -432,7 +446,8 @@ function final_mode(    f, fo, n, i, k, table, score, maxs, tests, passed, \
 		ttotal += ltodos[i]
 		if (lbuilt[i] == 0)
 			bad = bad "\n" les[i] " does not compile; every test in it scores 0. The compiler said:\n" \
-				read_file(work "/" les[i] ".build")
+				clip(read_file(work "/" les[i] ".build"), 4000, \
+				"make check LESSON=" substr(les[i], 1, 2) " shows it all")
 	}
 	table = table sprintf("%-24s %9s %9s %11s\n", "total", passed "/" tests, \
 		score "/" maxs, tdone "/" ttotal)

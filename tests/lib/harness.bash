@@ -300,12 +300,13 @@ np_note_stop() {
 
 # np_run PROGRAM [ARG...]: bats' run, with stdout and stderr apart, for a
 # program of the lesson that should exit by itself (bounded, and under
-# valgrind when asked). Sets status, output and stderr.
+# valgrind when asked). Sets status, output and stderr. Programs never get
+# bats' fd 3: what they wrote there would be read as test results.
 np_run() {
 	local prog=$1
 	shift
 	run --separate-stderr timeout -k 5 $((10 * NP_SLOW)) \
-		"${NP_WRAP[@]}" "$NP_BIN/$prog" "$@"
+		"${NP_WRAP[@]}" "$NP_BIN/$prog" "$@" 3>&-
 }
 
 # np_track PID: a background process the test started (a client); it is
@@ -523,7 +524,7 @@ run_program() {
 	start=$(date +%s%N)
 	PROG_STATUS=0
 	timeout -k 5 "$NP_PROG_LIMIT" "${NP_WRAP[@]}" "$NP_BIN/$prog" "$@" \
-		>"$PROG_OUT" 2>"$PROG_ERR" || PROG_STATUS=$?
+		>"$PROG_OUT" 2>"$PROG_ERR" 3>&- || PROG_STATUS=$?
 	PROG_MS=$((($(date +%s%N) - start) / 1000000))
 }
 
