@@ -23,21 +23,33 @@ teardown_file() {
 
 # be32 N: N as 4 bytes, big-endian.
 be32() {
-	printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) \
-		$(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)))"
+	local bytes
+	printf -v bytes '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) \
+		$(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255))
+	printf "$bytes"
 }
 
 # frame JSON: a whole frame (length, then the JSON bytes as given).
 frame() {
-	be32 "$(printf '%s' "$1" | wc -c)"
+	local LC_ALL=C
+	be32 "${#1}"
 	printf '%s' "$1"
 }
 
-# reply_json: the JSON of the reply frame in $REPLY_FILE.
+# reply_json: REPLY_JSON, the JSON of the reply frame in $REPLY_FILE (as
+# many bytes as its length says), REPLY_LEN that length, and REPLY_EXACT
+# set when exactly that many bytes, none of them NUL, follow the length.
 reply_json() {
-	local len
-	len=$(od -An -tu1 -N4 "$REPLY_FILE" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
-	tail -c +5 "$REPLY_FILE" | head -c "${len:-0}"
+	local LC_ALL=C b=() rest nul=
+	read -ra b < <(od -An -tu1 -N4 "$REPLY_FILE")
+	# read stops at a NUL and then succeeds: JSON text has none.
+	IFS= read -r -d '' rest < <(tail -c +5 "$REPLY_FILE") && nul=1
+	REPLY_LEN=-1
+	((${#b[@]} == 4)) && REPLY_LEN=$((b[0] * 16777216 + b[1] * 65536 + b[2] * 256 + b[3]))
+	REPLY_JSON=${rest:0:REPLY_LEN < 0 ? 0 : REPLY_LEN}
+	REPLY_EXACT=
+	[[ -z $nul ]] && ((REPLY_LEN == ${#rest})) && REPLY_EXACT=1
+	return 0
 }
 
 # expect_error_reply REGEX: the reply is one frame {"status":"error",...}
@@ -45,8 +57,9 @@ reply_json() {
 # message matches REGEX.
 expect_error_reply() {
 	local json
-	json=$(reply_json)
-	(($(wc -c <"$REPLY_FILE") == 4 + ${#json})) ||
+	reply_json
+	json=$REPLY_JSON
+	[[ -n $REPLY_EXACT ]] ||
 		np_mismatch "the reply's 4-byte length does not match its JSON (big-endian?)" \
 			"4 + ${#json} bytes" "$(wc -c <"$REPLY_FILE") bytes: $(od -An -tx1 -N4 "$REPLY_FILE")"
 	[[ $json == *'"status":"error"'* ]] ||
@@ -133,8 +146,9 @@ get_file() {
 	{ frame '{"action":"put","filename":"slow.txt","filesize":11}'; printf 'hello world'; } >"$WORK/req"
 	peer_request -c 3 -d 1 <"$WORK/req"
 	expect_client_ok
-	[[ $(reply_json) == *'"status":"ok"'* ]] ||
-		np_mismatch "no ok reply" '{"status":"ok",...}' "$(reply_json)"
+	reply_json
+	[[ $REPLY_JSON == *'"status":"ok"'* ]] ||
+		np_mismatch "no ok reply" '{"status":"ok",...}' "$REPLY_JSON"
 	printf 'hello world' >"$WORK/expected"
 	expect_store_has slow.txt "$WORK/expected"
 }
@@ -278,7 +292,7 @@ get_file() {
 		((tries++ < 250 * NP_SLOW)) ||
 			np_mismatch "the upload did not reach a temporary file in the store" \
 				"a .upload-* file of 4 MiB" "$(ls -la "$STORE")"
-		sleep 0.02
+		np_pause 0.02
 	done
 	rss_after=$(awk '/^VmRSS/ { print $2 }' "/proc/$SERVER_PID/status")
 	kill "$NP_BG" 2>/dev/null || true
@@ -291,7 +305,7 @@ get_file() {
 	tries=0
 	while [[ -n $(find "$STORE" -name '.upload-*') ]]; do
 		((tries++ < 250 * NP_SLOW)) || expect_no_temp
-		sleep 0.02
+		np_pause 0.02
 	done
 }
 

@@ -126,7 +126,7 @@ ss_check() {
 		((zombies > 0)); do
 		((tries++ < 150 * NP_SLOW)) ||
 			np_mismatch "fork mode leaves zombies" "no zombie children" "$zombies zombies"
-		sleep 0.02
+		np_pause 0.02
 	done
 }
 

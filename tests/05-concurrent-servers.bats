@@ -418,7 +418,7 @@ stops_with_clients() {
 		((tries-- > 0)) ||
 			np_mismatch "finished children are not reaped" "no zombie children" \
 				"$zombies zombies: $(ps -o pid=,stat=,comm= --ppid "$SERVER_PID" | head -n 3 | tr -s ' \n' ' ')"
-		sleep 0.02
+		np_pause 0.02
 	done
 }
 
