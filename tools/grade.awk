@@ -4,7 +4,7 @@
 #       one line per test, in the order bats runs them:
 #       POINTS <tab> VISIBILITY <tab> TODO ids <tab> FILE:LINE <tab> NAME
 #   awk -v mode=lesson -v lesson=NN-name -v list=F -v tap=F -v build=F \
-#       -v built=0|1|2 -v stubs="NN.k ..." -v limit=S -v stamp=T \
+#       -v built=0|1|2 -v stubs="NN.k ..." -v stamp=T \
 #       -v json=F -v classroom=F -v xml=F -f tools/grade.awk
 #       score one lesson from its test list and the bats TAP log (built=1),
 #       its compiler's message (0) or nothing (2: not started, not run); write its tests as JSON, GitHub Classroom's
@@ -264,7 +264,7 @@ function lesson_mode(    i, n, s, o, why, sep, csep, failures, errors, secs, \
 			die(lesson ": bats printed no test plan; what it said:\n" clip(loose, 4000, "see " tap))
 		if (plan != ntests)
 			die(lesson ": bats ran " plan " tests, the grader counted " ntests " @test lines")
-		why = "not run: the lesson's tests stopped before this one (a whole file may take " limit " s, or bats was killed). Run make check LESSON=" substr(lesson, 1, 2) " to see why.\n"
+		why = "not run: the lesson's tests stopped before this one (its file ran out of time (tests/run's bound), or bats was killed). Run make check LESSON=" substr(lesson, 1, 2) " to see why.\n"
 		if (loose != "")
 			why = why "bats said:\n" loose
 	} else {
@@ -390,6 +390,14 @@ function write_xml(failures, errors, secs, score, maxs,    i, o) {
 	close(xml)
 }
 
+# first_in(lesson, state): the index of the lesson's first TODO in state.
+function first_in(l, state,    k) {
+	for (k = 1; k <= ntodo[l]; k++)
+		if (tstate[l, k] == state)
+			return k
+	return 0
+}
+
 # join_parts(fo, n, ext, sep): the lessons' WORK/LESSON.EXT parts to fo,
 # sep between them.
 function join_parts(fo, n, ext, sep,    i, s, first) {
@@ -406,7 +414,7 @@ function join_parts(fo, n, ext, sep,    i, s, first) {
 function pct(a, b) { return b ? sprintf("%d%%", int(100 * a / b)) : "-" }
 
 function final_mode(    f, fo, n, i, k, table, score, maxs, tests, passed, \
-                       tdone, ttotal, s, line, bad, nx) {
+                       tdone, ttotal, line, bad, nx) {
 	init_escapes()
 	n = 0
 	while ((getline line < summary) > 0) {
@@ -497,11 +505,9 @@ function final_mode(    f, fo, n, i, k, table, score, maxs, tests, passed, \
 		}
 		# Next: the first stub left (a stub fails the tests of the TODOs
 		# that build on it), else the first TODO failing.
-		nx = 0
-		for (k = ntodo[les[i]]; k >= 1; k--)
-			if (tstate[les[i], k] == "failing" && (!nx || tstate[les[i], nx] != "todo") || \
-			    tstate[les[i], k] == "todo")
-				nx = k
+		nx = first_in(les[i], "todo")
+		if (!nx)
+			nx = first_in(les[i], "failing")
 		if (nx && tstate[les[i], nx] == "failing")
 			printf "  next: TODO(%s): %d of its %d tests fail, the first: %s\n", \
 				tid[les[i], nx], tfail[les[i], nx], ttests[les[i], nx], \

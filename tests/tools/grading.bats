@@ -29,7 +29,7 @@ wait_group_gone() {
 	local i
 	for ((i = 0; i < 100; i++)); do
 		kill -0 -- "-$1" 2>/dev/null || return 0
-		read -rt 0.1 <> <(:) || true
+		np_pause 0.1
 	done
 }
 
@@ -184,6 +184,13 @@ valid_reports() {
 	[[ $stderr != *"running the tests"* ]] || fail "it ran the tests: $stderr"
 }
 
+@test "progress: the reference solution is all 'done' (its //: stub lines are comments)" {
+	tool make -C "$NP_ROOT" --no-print-directory progress SRC=solutions LESSON=02
+	assert_success
+	assert_line '02-client: 5 of 5 TODOs done, 15 of 15 tests pass'
+	assert_line --regexp '^  02\.1 +done +02\.2 +done +02\.3 +done +02\.4 +done +02\.5 +done$'
+}
+
 @test "progress: done, failing (written, a test fails) and todo (stub left), and what is next" {
 	# Lesson 04 with TODO(04.8) reverted to its stub: a test names both
 	# 04.7 and 04.8, so 04.7 fails too although it is written.
@@ -211,7 +218,7 @@ valid_reports() {
 		local i
 		for ((i = 0; i < 600; i++)); do
 			(($(grep -c 'waiting for a change' "$T/watch.log") >= $1)) && return 0
-			read -rt 0.1 <> <(:) || true
+			np_pause 0.1
 		done
 		output=$(cat "$T/watch.log")
 		fail "watch did not finish run $1 within 60 s"
