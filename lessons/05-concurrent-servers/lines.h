@@ -31,7 +31,7 @@ struct linebuf {
 enum line_result {
 	LINE_READY,     /* *line and *len hold the next line */
 	LINE_NEED_MORE, /* no whole line yet: read more */
-	LINE_TOO_LONG,  /* LINE_MAX_LEN bytes and still no '\n' */
+	LINE_TOO_LONG,  /* LINE_MAX_LEN + 1 bytes and still no '\n' */
 };
 
 /*

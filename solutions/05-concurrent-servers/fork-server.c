@@ -120,10 +120,11 @@ static void reap_children(int block)
 	/* TODO(05.7): Call waitpid(-1, &status, block ? 0 : WNOHANG) until
 	 * it returns 0 (children still run, none ended) or -1 (ECHILD: no
 	 * children at all; EINTR: call again). For each pid it returns,
-	 * forget_child(pid), and np_warn() if the child did not exit with
-	 * status 0 (WIFEXITED, WEXITSTATUS; WIFSIGNALED, WTERMSIG). One
-	 * SIGCHLD may stand for several ended children: that is why it
-	 * loops. */
+	 * forget_child(pid), and if the child did not exit with status 0,
+	 * np_warn("child PID killed by signal N") (WIFSIGNALED, WTERMSIG)
+	 * or np_warn("child PID exited with status N") (WIFEXITED,
+	 * WEXITSTATUS): the tests look for these lines. One SIGCHLD may
+	 * stand for several ended children: that is why it loops. */
 	/* BEGIN SOLUTION */
 	for (;;) {
 		int status;

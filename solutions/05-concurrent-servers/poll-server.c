@@ -166,8 +166,9 @@ static void on_readable(struct conn *c)
 	 * and EINTR mean "nothing now", not an error). 0 is EOF: set c->eof
 	 * (its replies still go out, then it is closed). Another error: set
 	 * c->drop. Then queue_output() every whole line line_next() gives
-	 * (failure: c->drop). LINE_TOO_LONG: np_warn() naming c->who, and
-	 * c->drop: only this client is closed. */
+	 * (failure: c->drop). LINE_TOO_LONG: np_warn("client WHO: a line
+	 * longer than 65536 bytes; closing") (WHO: c->who; the tests look
+	 * for "longer than 65536"), and c->drop: only this client closes. */
 	/* BEGIN SOLUTION */
 	const char *line;
 	size_t len;
