@@ -87,31 +87,36 @@ ss_check() {
 	[[ ! -e ${long:0:107} ]] || fail "a truncated socket file was created"
 }
 
-@test "TODO(04.7) thread mode serves a second client while the first idles" {
+# hold_client TEXT: open fd 8 to the server, send TEXT without EOF and
+# read its echo: a client that is being served and stays connected.
+hold_client() {
 	local reply=
+	NP_SENT="'$1' without EOF, from a client that then stays connected"
+	NP_REPRO=(build/tests/np-peer -p "$NP_PORT_HINT" -S 30 -m "$1")
+	NP_SHOW=true
+	exec 8<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
+	printf '%s' "$1" >&8
+	read -r -t $((5 * NP_SLOW)) -N ${#1} reply <&8 || true
+	[[ $reply == "$1" ]] ||
+		np_mismatch "the first client got no echo" "$1" "${reply:-(nothing)}"
+}
+
+@test "TODO(04.7) thread mode serves a second client while the first idles" {
 	start_server echo-server -t tcp -m thread
 	# The first client is being served (its bytes came back) and holds
 	# its connection open, without EOF; only then does the second come.
-	exec 8<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
-	printf first >&8
-	read -r -t $((5 * NP_SLOW)) -N 5 reply <&8 || true
-	[[ $reply == first ]] ||
-		np_mismatch "the first client got no echo" "first" "${reply:-(nothing)}"
+	hold_client first
 	peer_request -w 3 -H -m 'second'
 	expect_reply 'second'
 	exec 8>&-
 }
 
 @test "TODO(04.8) fork mode serves clients in children and leaves no zombies" {
-	local i zombies tries=0 reply= children
+	local i zombies tries=0 children
 	start_server echo-server -t tcp -m fork
 	# A client that is being served (its bytes came back) and stays: a
 	# child process must be what serves it, and others go on meanwhile.
-	exec 8<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
-	printf held >&8
-	read -r -t $((5 * NP_SLOW)) -N 4 reply <&8 || true
-	[[ $reply == held ]] ||
-		np_mismatch "the first client got no echo" "held" "${reply:-(nothing)}"
+	hold_client held
 	children=$(ps -o pid= --ppid "$SERVER_PID" | wc -l)
 	((children >= 1)) ||
 		np_mismatch "fork mode: no child process serves the client" \

@@ -251,6 +251,7 @@ stops_with_clients() {
 		np_mismatch "the server did not stop cleanly" "exit status 0 within $WAIT s" \
 			"$(np_explain_status "$SERVER_STATUS")"
 	expect_closed 7
+	expect_closed 8
 }
 
 # --- single-server ---------------------------------------------------------
