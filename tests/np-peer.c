@@ -167,7 +167,6 @@ static int print_datagram(int fd, int wait_s)
 	return 0;
 }
 
-/* Send msg as the options say. Returns 0, or -1 if the server went away. */
 /*
  * Read once (at most `slow` bytes with -b) and copy it to stdout. Returns
  * the bytes read, 0 at EOF, -1 on error.
@@ -188,6 +187,7 @@ static ssize_t copy_some(int fd, const struct options *o)
 	return n;
 }
 
+/* Send msg as the options say. Returns 0, or -1 if the server went away. */
 static int send_message(int fd, const char *msg, size_t len,
                         const struct options *o)
 {

@@ -44,12 +44,10 @@ static void usage(FILE *out)
 
 /*
  * Read what the client sends, passing each piece to echo_fd (or dropping
- * it when echo_fd is -1), and to stdout as well with echo-log, until EOF.
+ * it when echo_fd is -1), and to stdout as well if log, until EOF.
  * Returns the byte count, or -1 on error or when asked to stop.
  */
-static int log_input;
-
-static long long read_until_eof(int fd, int echo_fd)
+static long long read_until_eof(int fd, int echo_fd, int log)
 {
 	char buf[65536];
 	long long total = 0;
@@ -68,9 +66,8 @@ static long long read_until_eof(int fd, int echo_fd)
 			return -1;
 		if (echo_fd >= 0 && nt_send_all(echo_fd, buf, (size_t)n) < 0)
 			return -1;
-		if (log_input &&
-		    (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n ||
-		     fflush(stdout) == EOF))
+		if (log && (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n ||
+		            fflush(stdout) == EOF))
 			return -1;
 		total += n;
 	}
@@ -97,58 +94,60 @@ static int read_head(int fd)
 	return 0;
 }
 
-static void dribble(int fd, const char *text)
+static void dribble(int fd, const char *text, size_t len)
 {
 	struct timespec ms = {.tv_sec = 0, .tv_nsec = 1000000L};
+	size_t i;
 
-	for (; *text != '\0' && !np_stop; text++) {
-		if (nt_send_all(fd, text, 1) < 0)
+	for (i = 0; i < len && !np_stop; i++) {
+		if (nt_send_all(fd, text + i, 1) < 0)
 			return;
 		nanosleep(&ms, NULL);
 	}
 }
 
-static void reset(int fd, const char *text)
+static void reset(int fd, const char *text, size_t len)
 {
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
 
-	if (nt_send_all(fd, text, strlen(text)) < 0)
+	if (nt_send_all(fd, text, len) < 0)
 		return;
 	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) < 0)
 		np_warn("setsockopt SO_LINGER:");
 }
 
-/* Serve one connection as MODE says. Returns 1 to keep fd open (silent). */
-static int serve_one(int fd, const char *mode, const char *text)
+/*
+ * Serve one connection as MODE says, TEXT being LEN bytes (NUL included).
+ * Returns 1 to keep fd open (silent).
+ */
+static int serve_one(int fd, const char *mode, const char *text, size_t len)
 {
 	char reply[64];
 	long long n;
 
 	if (strcmp(mode, "echo") == 0 || strcmp(mode, "echo-log") == 0) {
-		log_input = strcmp(mode, "echo-log") == 0;
-		read_until_eof(fd, fd);
+		read_until_eof(fd, fd, strcmp(mode, "echo-log") == 0);
 	} else if (strcmp(mode, "after-eof") == 0) {
-		n = read_until_eof(fd, -1);
+		n = read_until_eof(fd, -1, 0);
 		if (n >= 0) {
 			snprintf(reply, sizeof reply, "received %lld bytes\n",
 			         n);
 			nt_send_all(fd, reply, strlen(reply));
 		}
 	} else if (strcmp(mode, "request") == 0) {
-		if (read_head(fd) == 0 &&
-		    nt_send_all(fd, text, strlen(text)) == 0 &&
+		if (read_head(fd) == 0 && nt_send_all(fd, text, len) == 0 &&
 		    shutdown(fd, SHUT_WR) == 0)
-			read_until_eof(fd, -1);
+			read_until_eof(fd, -1, 0);
 	} else if (strcmp(mode, "dribble") == 0) {
-		dribble(fd, text);
+		dribble(fd, text, len);
 		/* Our FIN first, then read to EOF: close() with unread bytes
 		 * would reset the connection and could eat the reply. */
 		if (shutdown(fd, SHUT_WR) == 0)
-			read_until_eof(fd, -1);
+			read_until_eof(fd, -1, 0);
 	} else if (strcmp(mode, "reset") == 0) {
-		reset(fd, text);
+		reset(fd, text, len);
 	} else {
-		read_until_eof(fd, -1);
+		read_until_eof(fd, -1, 0);
 		return 1;
 	}
 	return 0;
@@ -179,7 +178,7 @@ int main(int argc, char *argv[])
 {
 	const char *addr = "127.0.0.1", *port = "0", *mode, *text = "";
 	char *unescaped = NULL;
-	size_t tlen;
+	size_t tlen = 0;
 	static const char *const modes[] = {"echo",    "echo-log", "after-eof",
 	                                    "request", "dribble",  "silent",
 	                                    "reset"};
@@ -221,7 +220,7 @@ int main(int argc, char *argv[])
 
 		if (fd < 0)
 			continue;
-		if (serve_one(fd, mode, text) && nheld < HELD_MAX)
+		if (serve_one(fd, mode, text, tlen) && nheld < HELD_MAX)
 			held[nheld++] = fd;
 		else
 			close(fd);

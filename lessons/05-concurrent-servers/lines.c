@@ -61,11 +61,6 @@ enum line_result line_next(struct linebuf *lb, const char **line, size_t *len)
 	np_todo("05.1");
 }
 
-size_t line_pending(const struct linebuf *lb)
-{
-	return lb->end - lb->start;
-}
-
 void line_trim(struct linebuf *lb)
 {
 	if (lb->start == lb->end)

@@ -51,9 +51,6 @@ ssize_t line_fill(struct linebuf *lb, int fd);
  */
 enum line_result line_next(struct linebuf *lb, const char **line, size_t *len);
 
-/* Bytes read but not yet taken as lines. */
-size_t line_pending(const struct linebuf *lb);
-
 /* Free lb's memory if it holds nothing that is pending; lb stays usable. */
 void line_trim(struct linebuf *lb);
 

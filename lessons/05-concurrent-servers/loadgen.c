@@ -112,8 +112,6 @@ static int run(struct client *cl, struct pollfd *pfd, char *line, char *rx,
 {
 	long active = opt.conns, nlat = 0, i;
 
-	for (i = 0; i < opt.conns; i++)
-		cl[i].t_sent = now_ns();
 	while (active > 0) {
 		int n;
 
