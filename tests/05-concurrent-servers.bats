@@ -177,15 +177,10 @@ hold_clients() {
 # run_loadgen ARG...: run the given loadgen against the server; it checks
 # every echo byte for byte. Sets LOAD_OUT.
 run_loadgen() {
+	local NP_WRAP=("${LOADGEN_WRAP[@]}")
 	NP_SENT="loadgen $*"
-	NP_REPRO=("${NP_BIN#"$NP_ROOT"/}/loadgen" -p "$NP_PORT_HINT" "$@")
-	NP_SHOW=np_show_program
-	PROG_STATUS=0
-	PROG_MS=0
-	timeout -k 5 $((60 * NP_SLOW)) "${LOADGEN_WRAP[@]}" "$NP_BIN/loadgen" -a "$SERVER_IP" \
-		-p "$SERVER_PORT" -w $((10 * NP_SLOW)) "$@" \
-		>"$PROG_OUT" 2>"$PROG_ERR" 3>&- || PROG_STATUS=$?
-	NP_PROG_LIMIT=$((60 * NP_SLOW))
+	NP_PROG_LIMIT_BASE=60 run_program loadgen -a "$SERVER_IP" -p "$SERVER_PORT" \
+		-w $((10 * NP_SLOW)) "$@"
 	expect_exit 0
 }
 
@@ -573,10 +568,8 @@ chat() {
 @test "loadgen (given) reports a wrong echo" {
 	start_test_server dribble 'not what was sent\n'
 	NP_SENT="loadgen -c 1 -n 1 -s 20 against a server that answers something else"
-	timeout -k 5 $((30 * NP_SLOW)) "${NP_WRAP[@]}" "$NP_BIN/loadgen" -a "$SERVER_IP" -p "$SERVER_PORT" \
-		-c 1 -n 1 -s 20 >"$PROG_OUT" 2>"$PROG_ERR" 3>&- && PROG_STATUS=0 || PROG_STATUS=$?
-	PROG_MS=0
-	NP_SHOW=np_show_program
+	NP_PROG_LIMIT_BASE=30 run_program loadgen -a "$SERVER_IP" -p "$SERVER_PORT" \
+		-c 1 -n 1 -s 20
 	expect_exit 1
 	expect_stderr_match 'differs'
 }

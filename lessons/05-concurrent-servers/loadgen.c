@@ -60,19 +60,6 @@ static void usage(FILE *out)
 	        np_progname, DEFAULT_PORT, MAX_BYTES, DEFAULT_WAIT);
 }
 
-static int parse_count(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* The line connection i sends in round r: recognisable, never the same
  * for two connections or two rounds in a row. */
 static void fill_line(char *buf, size_t bytes, long i, long r)
@@ -236,15 +223,16 @@ int main(int argc, char *argv[])
 			opt.port = optarg;
 			break;
 		case 'c':
-			if (parse_count(optarg, 1, 100000, &opt.conns) < 0)
+			if (np_parse_long(optarg, 1, 100000, &opt.conns) < 0)
 				goto bad;
 			break;
 		case 'n':
-			if (parse_count(optarg, 1, 100000000, &opt.rounds) < 0)
+			if (np_parse_long(optarg, 1, 100000000, &opt.rounds) <
+			    0)
 				goto bad;
 			break;
 		case 's':
-			if (parse_count(optarg, 2, MAX_BYTES, &v) < 0)
+			if (np_parse_long(optarg, 2, MAX_BYTES, &v) < 0)
 				goto bad;
 			opt.bytes = (size_t)v;
 			break;

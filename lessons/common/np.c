@@ -58,7 +58,7 @@ void np_todo(const char *id)
 	exit(1);
 }
 
-static int parse_long(const char *s, long min, long max, long *out)
+int np_parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
 	long v;
@@ -77,7 +77,7 @@ int np_parse_port(const char *s, uint16_t *port)
 {
 	long v;
 
-	if (parse_long(s, 0, 65535, &v) < 0)
+	if (np_parse_long(s, 0, 65535, &v) < 0)
 		return -1;
 	*port = (uint16_t)v;
 	return 0;
@@ -87,7 +87,7 @@ int np_parse_seconds(const char *s, int *seconds)
 {
 	long v;
 
-	if (parse_long(s, 1, 3600, &v) < 0)
+	if (np_parse_long(s, 1, 3600, &v) < 0)
 		return -1;
 	*seconds = (int)v;
 	return 0;

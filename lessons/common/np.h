@@ -40,6 +40,12 @@ void np_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 _Noreturn void np_todo(const char *id);
 
+/*
+ * Parse a decimal number min..max: digits only (no sign, no spaces).
+ * Returns 0 with *out set, or -1 if s is not one.
+ */
+int np_parse_long(const char *s, long min, long max, long *out);
+
 /* Parse a decimal port 0..65535. Returns 0, or -1 if s is not one. */
 int np_parse_port(const char *s, uint16_t *port);
 

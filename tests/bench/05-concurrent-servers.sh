@@ -62,8 +62,7 @@ fail() {
 stop() {
 	local pid=$1 tries=500 rc=0 i
 	kill -TERM "$pid" 2>/dev/null || true
-	# Our child: until waited for it stays a zombie, which kill -0 sees.
-	while [[ -e /proc/$pid && $(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) != Z ]]; do
+	while bench_alive "$pid"; do
 		if ((tries-- == 0)); then
 			echo "bench: pid $pid ignored SIGTERM for 10 s: killing it" >&2
 			kill -KILL "$pid" 2>/dev/null || true
@@ -268,8 +267,7 @@ hold() {
 	lg=$!
 	BENCH_PIDS+=("$lg")
 	until grep -q '^holding ' "$dir/hold.out"; do
-		if ((tries-- == 0)) || ! kill -0 "$lg" 2>/dev/null ||
-			[[ $(sed 's/.*) //' "/proc/$lg/stat" | cut -d' ' -f1) == Z ]]; then
+		if ((tries-- == 0)) || ! bench_alive "$lg"; then
 			cat "$dir/hold.err" >&2
 			fail "loadgen -c $c -i against ${label[$key]} did not hold its connections"
 		fi

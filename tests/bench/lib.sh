@@ -12,6 +12,15 @@ bench_cleanup() {
 	done
 }
 
+# bench_alive PID: true while PID runs. A child of ours stays a zombie
+# until waited for, and kill -0 counts a zombie as alive.
+bench_alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != [ZX] ]]
+}
+
 # bench_start LOG CMD...: start a server in the background and wait (at
 # most 10 s) for its ready line. Sets BENCH_PORT and BENCH_LAST (its pid).
 # Not in $(...): the server must be this shell's child.
@@ -23,7 +32,7 @@ bench_start() {
 	BENCH_PIDS+=($!)
 	BENCH_LAST=$!
 	until grep -q '^listening on ' "$log"; do
-		if ((tries-- == 0)) || ! kill -0 "$BENCH_LAST" 2>/dev/null; then
+		if ((tries-- == 0)) || ! bench_alive "$BENCH_LAST"; then
 			echo "bench: $* did not start:" >&2
 			cat "$log" >&2
 			return 1
