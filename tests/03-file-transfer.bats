@@ -73,6 +73,16 @@ random_file() {
 	head -c "$2" /dev/urandom >"$1"
 }
 
+# temp_of_4mib: the store holds a temporary upload file of 4 MiB or more.
+temp_of_4mib() {
+	[[ -n $(find "$STORE" -name '.upload-*' -size +4095k) ]]
+}
+
+# no_temp: the store holds no temporary upload file.
+no_temp() {
+	[[ -z $(find "$STORE" -name '.upload-*') ]]
+}
+
 # store_is_clean: no temporary file is left in the store.
 expect_no_temp() {
 	local left
@@ -280,7 +290,7 @@ get_file() {
 }
 
 @test "TODO(03.6) a header claiming 4 GiB streams to disk: the server's memory does not grow" {
-	local rss_before rss_after tries=0 temp
+	local rss_before rss_after
 	start_server fileserver -d "$STORE"
 	rss_before=$(awk '/^VmRSS/ { print $2 }' "/proc/$SERVER_PID/status")
 	{ frame '{"action":"put","filename":"huge","filesize":4294967296}'; head -c 4194304 /dev/zero; } >"$WORK/req"
@@ -288,12 +298,9 @@ get_file() {
 	NP_BG=$!
 	np_track "$NP_BG"
 	# The 4 MiB sent must reach the temporary file, not the heap.
-	until temp=$(find "$STORE" -name '.upload-*' -size +4095k | head -n 1) && [[ -n $temp ]]; do
-		((tries++ < 250 * NP_SLOW)) ||
-			np_mismatch "the upload did not reach a temporary file in the store" \
-				"a .upload-* file of 4 MiB" "$(ls -la "$STORE")"
-		np_pause 0.02
-	done
+	np_until $((5 * NP_SLOW)) temp_of_4mib ||
+		np_mismatch "the upload did not reach a temporary file in the store" \
+			"a .upload-* file of 4 MiB" "$(ls -la "$STORE")"
 	rss_after=$(awk '/^VmRSS/ { print $2 }' "/proc/$SERVER_PID/status")
 	kill "$NP_BG" 2>/dev/null || true
 	wait "$NP_BG" 2>/dev/null || true
@@ -302,11 +309,7 @@ get_file() {
 		np_mismatch "the server's memory grew with the upload" "less than 3 MiB more (it streams)" \
 			"VmRSS $rss_before kB before, $rss_after kB after"
 	# The peer is gone: the upload is broken, its temporary file removed.
-	tries=0
-	while [[ -n $(find "$STORE" -name '.upload-*') ]]; do
-		((tries++ < 250 * NP_SLOW)) || expect_no_temp
-		np_pause 0.02
-	done
+	np_until $((5 * NP_SLOW)) no_temp || expect_no_temp
 }
 
 @test "TODO(03.8) a progress bar on a terminal, none otherwise" {

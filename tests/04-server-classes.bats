@@ -127,12 +127,9 @@ hold_client() {
 	done
 	exec 8>&-
 	# Finished children are reaped within a poll interval or two.
-	while zombies=$(ps -o pid=,stat= --ppid "$SERVER_PID" | awk '$2 ~ /^Z/' | wc -l) &&
-		((zombies > 0)); do
-		((tries++ < 150 * NP_SLOW)) ||
-			np_mismatch "fork mode leaves zombies" "no zombie children" "$zombies zombies"
-		np_pause 0.02
-	done
+	np_until $((3 * NP_SLOW)) np_no_zombies "$SERVER_PID" ||
+		np_mismatch "fork mode leaves zombies" "no zombie children" \
+			"$(ps -o pid=,stat= --ppid "$SERVER_PID" | awk '$2 ~ /^Z/' | wc -l) zombies"
 }
 
 @test "TODO(04.4) library: setup/handle/finish and handle_error (ss-check)" {

@@ -407,15 +407,10 @@ stops_with_clients() {
 }
 
 @test "TODO(05.6) TODO(05.7) fork-server: no zombies and no descriptor leaks after 300 connections" {
-	local zombies tries=$((250 * NP_SLOW))
 	no_fd_growth fork-server
-	while zombies=$(ps -o pid=,stat= --ppid "$SERVER_PID" | awk '$2 ~ /^Z/' | wc -l) &&
-		((zombies > 0)); do
-		((tries-- > 0)) ||
-			np_mismatch "finished children are not reaped" "no zombie children" \
-				"$zombies zombies: $(ps -o pid=,stat=,comm= --ppid "$SERVER_PID" | head -n 3 | tr -s ' \n' ' ')"
-		np_pause 0.02
-	done
+	np_until $((5 * NP_SLOW)) np_no_zombies "$SERVER_PID" ||
+		np_mismatch "finished children are not reaped" "no zombie children" \
+			"$(ps -o pid=,stat=,comm= --ppid "$SERVER_PID" | awk '$2 ~ /^Z/' | head -n 3 | tr -s ' \n' ' ')"
 }
 
 @test "TODO(05.6) TODO(05.7) fork-server: SIGTERM to the parent alone stops its children, exit 0" {

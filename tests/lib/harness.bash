@@ -159,13 +159,30 @@ np_pause() {
 	read -rt "$1" <>"$fifo" || true
 }
 
-# np_wait_gone PID SECONDS: wait until PID has exited; false on timeout.
-np_wait_gone() {
-	local pid=$1 tries=$(($2 * 50))
-	while np_alive "$pid"; do
+# np_until SECONDS CMD...: run CMD every 20 ms until it succeeds (true) or
+# SECONDS have passed (false): the one bounded wait of the tests.
+np_until() {
+	local tries=$(($1 * 50))
+	shift
+	until "$@"; do
 		((tries-- > 0)) || return 1
 		np_pause 0.02
 	done
+}
+
+# np_gone PID: true once PID has exited (a zombie counts as gone).
+np_gone() {
+	! np_alive "$1"
+}
+
+# np_wait_gone PID SECONDS: wait until PID has exited; false on timeout.
+np_wait_gone() {
+	np_until "$2" np_gone "$1"
+}
+
+# np_no_zombies PID: PID has no child that has ended unreaped.
+np_no_zombies() {
+	ps -o stat= --ppid "$1" | awk '/^Z/ { z = 1 } END { exit z }'
 }
 
 np_explain_status() {
@@ -334,12 +351,14 @@ fd_count() {
 # to BASE or after a bounded wait (a server closes a connection a moment
 # after its client has its reply).
 fd_count_settled() {
-	local tries=$((250 * NP_SLOW)) n
-	while n=$(fd_count "$1") && ((n > $2)); do
-		((tries-- > 0)) || break
-		np_pause 0.02
-	done
-	echo "$n"
+	np_until $((5 * NP_SLOW)) fd_at_most "$1" "$2" || true
+	fd_count "$1"
+}
+
+# fd_at_most PID N: PID holds at most N file descriptors.
+fd_at_most() {
+	local fds=("/proc/$1/fd/"*)
+	((${#fds[@]} <= $2))
 }
 
 # curl_request METHOD TARGET [CURL_ARG...]: ask the server with curl (HEAD

@@ -15,7 +15,7 @@ setup() {
 teardown() {
 	if [[ -n $BG_PID ]]; then
 		kill -TERM -- "-$BG_PID" 2>/dev/null || true
-		wait_group_gone "$BG_PID"
+		np_until 10 group_gone "$BG_PID" || true
 		kill -KILL -- "-$BG_PID" 2>/dev/null || true
 	fi
 	if [[ -z ${BATS_TEST_COMPLETED:-} && -n ${output:-} ]]; then
@@ -24,13 +24,9 @@ teardown() {
 	fi
 }
 
-# wait_group_gone PID: wait up to 10 s for a process group to be gone.
-wait_group_gone() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		kill -0 -- "-$1" 2>/dev/null || return 0
-		np_pause 0.1
-	done
+# group_gone PID: no process of the group PID is left.
+group_gone() {
+	! kill -0 -- "-$1" 2>/dev/null
 }
 
 # tool COMMAND...: run a course command as a user would: from the
@@ -214,12 +210,11 @@ valid_reports() {
 		NP_BATS_ARGS="--filter usage" make -C "$NP_ROOT" --no-print-directory \
 		watch SRC="$T/src" OUT="$T/bin" LESSON=01 >"$T/watch.log" 2>&1 </dev/null 3>&- &
 	BG_PID=$!
-	wait_lines() { # N: until the log holds N "waiting for a change" lines
-		local i
-		for ((i = 0; i < 600; i++)); do
-			(($(grep -c 'waiting for a change' "$T/watch.log") >= $1)) && return 0
-			np_pause 0.1
-		done
+	runs_done() { # N: the log holds N "waiting for a change" lines
+		(($(grep -c 'waiting for a change' "$T/watch.log") >= $1))
+	}
+	wait_lines() { # N: wait (60 s at most) until watch has done N runs
+		np_until 60 runs_done "$1" && return 0
 		output=$(cat "$T/watch.log")
 		fail "watch did not finish run $1 within 60 s"
 	}
