@@ -153,7 +153,7 @@ test-tools: deps $(PEER) $(SERVE) build/tests/doc-check ## test the grading tool
 	$(need_solutions)
 	@tests/run-tools
 
-bench: deps ## measure a lesson's programs (prints numbers, never fails on speed): make bench LESSON=05
+bench: deps ## measure a lesson's programs (prints numbers, never fails on speed): make bench LESSON=04
 	@$(MAKE) --no-print-directory -s build SRC=$(BENCH_SRC) OUT=build/$(BENCH_SRC)
 	@$(if $(strip $(BENCH_DEPS)),$(MAKE) --no-print-directory -s $(BENCH_DEPS),true)
 	@$(foreach l,$(SELECTED),\

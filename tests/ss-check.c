@@ -1,5 +1,5 @@
 /*
- * ss-check - lesson 04: what libsockserver does that echo-server cannot
+ * ss-check - lesson 05: what libsockserver does that echo-server cannot
  * show (overrides, the handler's rules, shutdown, timeouts, the mix-ins,
  * each transport), checked through its interface. Prints TAP and exits 0
  * only if every case passed.
@@ -1067,61 +1067,61 @@ static const struct {
 	const char *name;
 	int (*run)(void);
 } cases[] = {
-        {"04.1 port 0 becomes the real port in s->address; the socket "
+        {"05.1 port 0 becomes the real port in s->address; the socket "
          "listens, SO_REUSEADDR set",
          case_port0},
-        {"04.2 04.3 04.4 TCP echo through a handler: setup, handle, finish "
+        {"05.2 05.3 05.4 TCP echo through a handler: setup, handle, finish "
          "each once",
          case_echo},
-        {"04.3 verify_request returning 0: the client reads EOF, no handler "
+        {"05.3 verify_request returning 0: the client reads EOF, no handler "
          "runs",
          case_refuse},
-        {"04.3 an override of verify_request calling the parent's (super) "
+        {"05.3 an override of verify_request calling the parent's (super) "
          "serves the client",
          case_super},
-        {"04.4 a failing handle: handle_error called, finish still called, "
+        {"05.4 a failing handle: handle_error called, finish still called, "
          "the next client served",
          case_handle_fails},
-        {"04.4 a failing setup: handle and finish skipped, handle_error "
+        {"05.4 a failing setup: handle and finish skipped, handle_error "
          "called",
          case_setup_fails},
-        {"04.2 04.10 ss_shutdown from another thread returns at once, "
+        {"05.2 05.10 ss_shutdown from another thread returns at once, "
          "serve_forever returns 0 and can serve again",
          case_shutdown},
-        {"04.10 ss_request_shutdown in a signal handler stops serve_forever",
+        {"05.10 ss_request_shutdown in a signal handler stops serve_forever",
          case_request_shutdown},
-        {"04.9 ss_handle_request, timeout 0.2 s, no client: handle_timeout "
+        {"05.9 ss_handle_request, timeout 0.2 s, no client: handle_timeout "
          "once, after >= 0.2 s",
          case_timeout},
-        {"04.9 ss_handle_request serves the client that is waiting",
+        {"05.9 ss_handle_request serves the client that is waiting",
          case_handle_one},
-        {"04.7 threading: a second client is served while the first idles",
+        {"05.7 threading: a second client is served while the first idles",
          case_threading},
-        {"04.7 threading: finished threads leave the list; ss_server_close "
+        {"05.7 threading: finished threads leave the list; ss_server_close "
          "waits for a running one",
          case_thread_close},
-        {"04.8 forking, max_children 1: the second client is served only "
+        {"05.8 forking, max_children 1: the second client is served only "
          "after the first finished",
          case_fork_limit},
-        {"04.8 forking: children reaped while serving, none left after "
+        {"05.8 forking: children reaped while serving, none left after "
          "ss_server_close",
          case_fork_zombies},
-        {"04.5 UDP: an 8192-byte datagram comes back intact", case_udp_big},
-        {"04.5 UDP: datagrams of 100 and 50 bytes come back as two",
+        {"05.5 UDP: an 8192-byte datagram comes back intact", case_udp_big},
+        {"05.5 UDP: datagrams of 100 and 50 bytes come back as two",
          case_udp_boundary},
-        {"04.6 Unix stream echo", case_unix_stream},
-        {"04.6 Unix datagram echo", case_unix_dgram},
-        {"04.6 a Unix path longer than sun_path: ENAMETOOLONG, nothing "
+        {"05.6 Unix stream echo", case_unix_stream},
+        {"05.6 Unix datagram echo", case_unix_dgram},
+        {"05.6 a Unix path longer than sun_path: ENAMETOOLONG, nothing "
          "created",
          case_unix_toolong},
-        {"04.6 ss_server_close removes the path; a path in use fails "
+        {"05.6 ss_server_close removes the path; a path in use fails "
          "(EADDRINUSE) and is kept",
          case_unix_unlink},
 };
 
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
-/* Does the case name start with the TODO id (e.g. "04.1", not "04.10")? */
+/* Does the case name start with the TODO id (e.g. "05.1", not "05.10")? */
 static int names_todo(const char *name, const char *id)
 {
 	size_t len = strlen(id);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/bench/threading_echo.py [-p PORT] - lesson 05's Python baseline:
+"""tests/bench/threading_echo.py [-p PORT] - lesson 04's Python baseline:
 the line-echo protocol of the lesson's servers on the standard library's
 socketserver.ThreadingTCPServer (a thread per connection). It prints the
 same ready line as they do, "listening on 127.0.0.1:PORT", and exits 0 on

@@ -188,18 +188,18 @@ valid_reports() {
 }
 
 @test "progress: done, failing (written, a test fails) and todo (stub left), and what is next" {
-	# Lesson 04 with TODO(04.8) reverted to its stub: a test names both
-	# 04.7 and 04.8, so 04.7 fails too although it is written.
-	mkdir -p "$T/src/04-server-classes"
-	awk -v revert=04.8 -f "$NP_ROOT/tools/skeleton.awk" \
-		"$NP_ROOT/solutions/04-server-classes/sockserver.c" \
-		>"$T/src/04-server-classes/sockserver.c"
-	tool make -C "$NP_ROOT" --no-print-directory progress SRC="$T/src" OUT="$T/bin" LESSON=04
+	# Lesson 05 with TODO(05.8) reverted to its stub: a test names both
+	# 05.7 and 05.8, so 05.7 fails too although it is written.
+	mkdir -p "$T/src/05-server-classes"
+	awk -v revert=05.8 -f "$NP_ROOT/tools/skeleton.awk" \
+		"$NP_ROOT/solutions/05-server-classes/sockserver.c" \
+		>"$T/src/05-server-classes/sockserver.c"
+	tool make -C "$NP_ROOT" --no-print-directory progress SRC="$T/src" OUT="$T/bin" LESSON=05
 	assert_success
-	assert_line '04-server-classes: 8 of 10 TODOs done, 13 of 15 tests pass'
-	assert_line --regexp '^  04\.1 +done +04\.2 +done +04\.3 +done +04\.4 +done +04\.5 +done +04\.6 +done$'
-	assert_line --regexp '^  04\.7 +failing +04\.8 +todo +04\.9 +done +04\.10 +done$'
-	assert_line --partial 'next: TODO(04.8): its stub is still there'
+	assert_line '05-server-classes: 8 of 10 TODOs done, 13 of 15 tests pass'
+	assert_line --regexp '^  05\.1 +done +05\.2 +done +05\.3 +done +05\.4 +done +05\.5 +done +05\.6 +done$'
+	assert_line --regexp '^  05\.7 +failing +05\.8 +todo +05\.9 +done +05\.10 +done$'
+	assert_line --partial 'next: TODO(05.8): its stub is still there'
 }
 
 @test "watch: runs the checks, then again when a source file changes (polling)" {

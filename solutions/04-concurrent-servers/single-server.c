@@ -1,5 +1,5 @@
 /*
- * single-server - lesson 05: an iterative server. It talks with one client
+ * single-server - lesson 04: an iterative server. It talks with one client
  * at a time; the next waits in the listen backlog until this one leaves.
  *
  * Without -e the operator answers: each line from the client is printed as
@@ -59,7 +59,7 @@ static enum line_result operator_line(struct linebuf *op, const char **line,
  */
 static enum outcome converse(int fd, struct linebuf *op)
 {
-	/* TODO(05.3): Read the client's lines with a struct linebuf of
+	/* TODO(04.3): Read the client's lines with a struct linebuf of
 	 * your own: np_wait_readable(fd) (0: return OPERATOR_GONE),
 	 * line_fill() (0 or an error: the client left), then for each line
 	 * from line_next(): print "received >>> LINE" (LINE without its
@@ -111,7 +111,7 @@ done:
 	//: (void)fd;
 	//: (void)op;
 	//: (void)operator_line;
-	//: np_todo("05.3");
+	//: np_todo("04.3");
 }
 
 int main(int argc, char *argv[])

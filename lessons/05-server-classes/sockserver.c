@@ -1,5 +1,5 @@
 /*
- * sockserver.c - lesson 04: Python's socketserver, rebuilt in C.
+ * sockserver.c - lesson 05: Python's socketserver, rebuilt in C.
  *
  * The life cycle is BaseServer's: serve_forever() waits for a request,
  * get_request() takes it, verify_request() may refuse it, process_request()
@@ -155,22 +155,22 @@ static void base_handle_error(struct ss_server *s, struct ss_request *req)
  */
 static int tcp_server_bind(struct ss_server *s)
 {
-	/* TODO(04.1): If s->allow_reuse_address, set SO_REUSEADDR on s->fd
+	/* TODO(05.1): If s->allow_reuse_address, set SO_REUSEADDR on s->fd
 	 * (a restarted server can bind while old connections linger in
 	 * TIME_WAIT); check it. bind() s->fd to s->address (s->addrlen
 	 * bytes). Then read the address back with getsockname() into
 	 * s->address and s->addrlen: with port 0, the kernel chose the port
 	 * and this is the only way to learn it. Return -1 on any failure. */
 	(void)s;
-	np_todo("04.1");
+	np_todo("05.1");
 }
 
 static int tcp_server_activate(struct ss_server *s)
 {
-	/* TODO(04.1): Start accepting: listen() on s->fd with
+	/* TODO(05.1): Start accepting: listen() on s->fd with
 	 * s->request_queue_size as the backlog. */
 	(void)s;
-	np_todo("04.1");
+	np_todo("05.1");
 }
 
 /* accept(). EINTR, or ECONNABORTED (the client left before we took it),
@@ -248,7 +248,7 @@ static void set_serving(struct ss_server *s, int serving)
 
 int ss_serve_forever(struct ss_server *s, double poll_interval)
 {
-	/* TODO(04.2): Python's loop. set_serving(s, 1). Then, while no
+	/* TODO(05.2): Python's loop. set_serving(s, 1). Then, while no
 	 * shutdown is requested (shutdown_requested()): poll() s->fd and
 	 * s->wake[0] for POLLIN, at most poll_interval seconds (to_ms());
 	 * EINTR is no error, go round again; another failure ends the loop
@@ -263,26 +263,26 @@ int ss_serve_forever(struct ss_server *s, double poll_interval)
 	(void)drain_wake;
 	(void)set_serving;
 	(void)handle_request_noblock;
-	np_todo("04.2");
+	np_todo("05.2");
 }
 
 /* Python's _handle_request_noblock(): the socket is known to be ready. */
 static void handle_request_noblock(struct ss_server *s)
 {
-	/* TODO(04.3): Take one request into a struct ss_request that starts
+	/* TODO(05.3): Take one request into a struct ss_request that starts
 	 * zeroed, with .server = s and .fd = -1: s->ops->get_request(). If
 	 * that fails, return (nothing to close; the loop goes on). If
 	 * s->ops->verify_request() says 1, s->ops->process_request() serves
 	 * it (and ends it itself); if 0, s->ops->shutdown_request() ends it
 	 * at once: the client reads EOF and no handler runs. */
 	(void)s;
-	np_todo("04.3");
+	np_todo("05.3");
 }
 
 /* BaseServer.finish_request(): BaseRequestHandler's setup/handle/finish. */
 static void base_finish_request(struct ss_server *s, struct ss_request *req)
 {
-	/* TODO(04.4): Run s->handler on req. setup (it may be NULL): if it
+	/* TODO(05.4): Run s->handler on req. setup (it may be NULL): if it
 	 * fails, call s->ops->handle_error() and stop: neither handle nor
 	 * finish runs. Otherwise handle(), then finish (may be NULL) whether
 	 * handle failed or not; if handle failed, s->ops->handle_error()
@@ -290,7 +290,7 @@ static void base_finish_request(struct ss_server *s, struct ss_request *req)
 	 * each handler call, so a stale errno is never reported). */
 	(void)s;
 	(void)req;
-	np_todo("04.4");
+	np_todo("05.4");
 }
 
 /*
@@ -299,7 +299,7 @@ static void base_finish_request(struct ss_server *s, struct ss_request *req)
  */
 static int udp_get_request(struct ss_server *s, struct ss_request *req)
 {
-	/* TODO(04.5): malloc() a buffer of s->max_packet_size bytes (at
+	/* TODO(05.5): malloc() a buffer of s->max_packet_size bytes (at
 	 * least 1) for req->data, and recvfrom() one datagram into it, the
 	 * sender's address into req->client and req->clientlen (set it to
 	 * sizeof req->client first). On failure (EINTR included: the loop
@@ -308,25 +308,25 @@ static int udp_get_request(struct ss_server *s, struct ss_request *req)
 	 * with sendto() on it) and req->len the datagram's length. */
 	(void)s;
 	(void)req;
-	np_todo("04.5");
+	np_todo("05.5");
 }
 
 static void udp_shutdown_request(struct ss_server *s, struct ss_request *req)
 {
-	/* TODO(04.5): A datagram has no connection to shut down: just
+	/* TODO(05.5): A datagram has no connection to shut down: just
 	 * s->ops->close_request(). */
 	(void)s;
 	(void)req;
-	np_todo("04.5");
+	np_todo("05.5");
 }
 
 static void udp_close_request(struct ss_server *s, struct ss_request *req)
 {
-	/* TODO(04.5): Free the packet (req->data = NULL, req->len = 0).
+	/* TODO(05.5): Free the packet (req->data = NULL, req->len = 0).
 	 * Never close req->fd: it is the server's own socket. */
 	(void)s;
 	(void)req;
-	np_todo("04.5");
+	np_todo("05.5");
 }
 
 /*
@@ -337,37 +337,37 @@ static void udp_close_request(struct ss_server *s, struct ss_request *req)
 /* Called by ss_server_init() before anything is created. */
 static int unix_address(struct ss_server *s, const char *path)
 {
-	/* TODO(04.6): Fill s->address as a struct sockaddr_un for path, and
+	/* TODO(05.6): Fill s->address as a struct sockaddr_un for path, and
 	 * s->addrlen (offsetof(struct sockaddr_un, sun_path) + length + 1).
 	 * A path that does not fit sun_path with its NUL fails with
 	 * ENAMETOOLONG: never truncate, or you would bind another file. An
 	 * empty path fails with EINVAL. */
 	(void)s;
 	(void)path;
-	np_todo("04.6");
+	np_todo("05.6");
 }
 
 static int unix_server_bind(struct ss_server *s)
 {
-	/* TODO(04.6): Bind as the parent does: call
+	/* TODO(05.6): Bind as the parent does: call
 	 * ss_tcp_server_ops.server_bind(s) (super). Only once that worked is
 	 * the file ours: then copy its path (the sun_path of s->address)
 	 * into s->path, which server_close removes. A failed bind (e.g.
 	 * EADDRINUSE: another server's socket) leaves s->path empty, so
 	 * that we never delete a file we did not create. */
 	(void)s;
-	np_todo("04.6");
+	np_todo("05.6");
 }
 
 /* Python leaves the socket file behind; a stale file makes the next bind()
  * fail with EADDRINUSE, so we remove it. */
 static void unix_server_close(struct ss_server *s)
 {
-	/* TODO(04.6): Close as the parent does (ss_tcp_server_ops: it is
+	/* TODO(05.6): Close as the parent does (ss_tcp_server_ops: it is
 	 * UDPServer's close too), then unlink() s->path if it is set, and
 	 * empty it. */
 	(void)s;
-	np_todo("04.6");
+	np_todo("05.6");
 }
 
 /*
@@ -419,13 +419,13 @@ static void forget_thread(struct ss_server *s)
 /* The body of a request thread: ThreadingMixIn.process_request_thread. */
 static void *request_thread(void *arg)
 {
-	/* TODO(04.7): arg is a struct request_job. Serve its request as
+	/* TODO(05.7): arg is a struct request_job. Serve its request as
 	 * SS_SYNC does (finish_request, then shutdown_request, through
 	 * s->ops), free the job, and if it was tracked, forget_thread().
 	 * Keep what you need from the job before you free it. */
 	(void)arg;
 	(void)forget_thread;
-	np_todo("04.7");
+	np_todo("05.7");
 }
 
 /* Start a detached request_thread(job). A tracked one is listed under the
@@ -456,7 +456,7 @@ static int start_thread(struct ss_server *s, struct request_job *job)
 
 static void process_threading(struct ss_server *s, struct ss_request *req)
 {
-	/* TODO(04.7): malloc() a struct request_job and copy *req into it:
+	/* TODO(05.7): malloc() a struct request_job and copy *req into it:
 	 * the loop reuses its own. tracked = !s->daemon_threads &&
 	 * s->block_on_close. start_thread(). If either failed, nothing will
 	 * serve the request: free the job, set errno, then
@@ -464,16 +464,16 @@ static void process_threading(struct ss_server *s, struct ss_request *req)
 	(void)s;
 	(void)req;
 	(void)start_thread;
-	np_todo("04.7");
+	np_todo("05.7");
 }
 
 /* server_close's part: wait until every tracked thread has finished. */
 static void wait_for_threads(struct ss_server *s)
 {
-	/* TODO(04.7): Under s->lock, pthread_cond_wait() on s->stopped while
+	/* TODO(05.7): Under s->lock, pthread_cond_wait() on s->stopped while
 	 * s->nthreads > 0 (each finishing thread broadcasts it). */
 	(void)s;
-	np_todo("04.7");
+	np_todo("05.7");
 }
 
 /*
@@ -495,7 +495,7 @@ static void forget_child(struct ss_server *s, pid_t pid)
  * with blocking, wait for all of them. */
 static void collect_children(struct ss_server *s, int blocking)
 {
-	/* TODO(04.8): First, while s->nchildren >= s->max_children (and is
+	/* TODO(05.8): First, while s->nchildren >= s->max_children (and is
 	 * not 0): waitpid(-1, NULL, 0) waits for any child, one call per
 	 * exit. It may reap a child that is not ours: forget_child() ignores
 	 * those. EINTR: again; ECHILD: none left at all, nchildren = 0;
@@ -506,12 +506,12 @@ static void collect_children(struct ss_server *s, int blocking)
 	(void)s;
 	(void)blocking;
 	(void)forget_child;
-	np_todo("04.8");
+	np_todo("05.8");
 }
 
 static void process_forking(struct ss_server *s, struct ss_request *req)
 {
-	/* TODO(04.8): collect_children(s, 0) first: at max_children it waits
+	/* TODO(05.8): collect_children(s, 0) first: at max_children it waits
 	 * until one exits. Make room for one more pid in s->children
 	 * (realloc) before fork(), so a child is never lost. fork(): in the
 	 * child, s->ops->finish_request(), s->ops->shutdown_request() and
@@ -522,7 +522,7 @@ static void process_forking(struct ss_server *s, struct ss_request *req)
 	 * fails: s->ops->handle_error() and s->ops->shutdown_request(). */
 	(void)s;
 	(void)req;
-	np_todo("04.8");
+	np_todo("05.8");
 }
 
 /* BaseServer.process_request(), and the mix-ins' versions of it. */
@@ -575,7 +575,7 @@ static void wake_up(struct ss_server *s)
 
 int ss_handle_request(struct ss_server *s)
 {
-	/* TODO(04.9): poll() s->fd for POLLIN until the deadline now() +
+	/* TODO(05.9): poll() s->fd for POLLIN until the deadline now() +
 	 * s->timeout (s->timeout < 0: no deadline, timeout -1). On EINTR,
 	 * poll again for what is left of the time (ms_left()), not the
 	 * whole timeout again. Failure: -1. Nothing came: call
@@ -584,29 +584,29 @@ int ss_handle_request(struct ss_server *s)
 	(void)s;
 	(void)ms_left;
 	(void)handle_request_noblock;
-	np_todo("04.9");
+	np_todo("05.9");
 }
 
 void ss_shutdown(struct ss_server *s)
 {
-	/* TODO(04.10): Under s->lock: wake_up(s) (the flag and a byte in the
+	/* TODO(05.10): Under s->lock: wake_up(s) (the flag and a byte in the
 	 * pipe, so the poll() returns at once), then pthread_cond_wait() on
 	 * s->stopped while s->serving. When serve_forever() is not running,
 	 * return at once: the flag stays set, and the next serve_forever()
 	 * stops straight away, as Python's does. */
 	(void)s;
 	(void)wake_up;
-	np_todo("04.10");
+	np_todo("05.10");
 }
 
 void ss_request_shutdown(struct ss_server *s)
 {
-	/* TODO(04.10): From a signal handler: only async-signal-safe calls,
+	/* TODO(05.10): From a signal handler: only async-signal-safe calls,
 	 * so no lock. wake_up(s), keeping errno as it was (the handler
 	 * interrupted code that may be about to read it). */
 	(void)s;
 	(void)wake_up;
-	np_todo("04.10");
+	np_todo("05.10");
 }
 
 /*

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Lesson 04 - libsockserver and echo-server. Each test names the TODO it
+# Lesson 05 - libsockserver and echo-server. Each test names the TODO it
 # checks first. echo-server is driven over its four transports with
 # np-peer; what it cannot show is checked by ss-check, a C driver built
 # against your sockserver.c (tests/ss-check.c).
@@ -40,7 +40,7 @@ ss_check() {
 		{ echo "ss-check ran no case named $1" >&2; return 1; }
 }
 
-@test "TODO(04.1) TODO(04.2) TODO(04.3) TODO(04.4) TODO(04.10) tcp: echo until EOF, then SIGTERM" {
+@test "TODO(05.1) TODO(05.2) TODO(05.3) TODO(05.4) TODO(05.10) tcp: echo until EOF, then SIGTERM" {
 	start_server echo-server -t tcp
 	peer_request -H -m 'hello, tcp'
 	expect_reply 'hello, tcp'
@@ -48,7 +48,7 @@ ss_check() {
 	expect_reply 'dribbled in pieces'
 }
 
-@test "TODO(04.5) udp: each datagram comes back whole, 8 KiB included" {
+@test "TODO(05.5) udp: each datagram comes back whole, 8 KiB included" {
 	local big
 	start_server echo-server -t udp
 	peer_request -u -m 'one datagram'
@@ -58,7 +58,7 @@ ss_check() {
 	expect_reply "$big"
 }
 
-@test "TODO(04.6) unix: echo over a Unix stream socket; the file goes on SIGTERM" {
+@test "TODO(05.6) unix: echo over a Unix stream socket; the file goes on SIGTERM" {
 	start_server echo-server -t unix -s "$SOCK"
 	[[ $SERVER_ADDR == "$SOCK" ]] ||
 		np_mismatch "wrong ready line" "listening on $SOCK" "listening on $SERVER_ADDR"
@@ -70,7 +70,7 @@ ss_check() {
 	[[ ! -e $SOCK ]] || np_mismatch "the socket file was left behind" "no $SOCK" "$(ls -l "$SOCK")"
 }
 
-@test "TODO(04.5) TODO(04.6) unixgram: datagrams over a Unix socket" {
+@test "TODO(05.5) TODO(05.6) unixgram: datagrams over a Unix socket" {
 	start_server echo-server -t unixgram -s "$SOCK"
 	peer_request -U "$SOCK" -u -m 'hello, unixgram'
 	expect_reply 'hello, unixgram'
@@ -78,7 +78,7 @@ ss_check() {
 	[[ ! -e $SOCK ]] || np_mismatch "the socket file was left behind" "no $SOCK" "$(ls -l "$SOCK")"
 }
 
-@test "TODO(04.6) a Unix path longer than sun_path is refused clearly" {
+@test "TODO(05.6) a Unix path longer than sun_path is refused clearly" {
 	local long
 	long=$BATS_TEST_TMPDIR/$(head -c 120 /dev/zero | tr '\0' p)
 	np_run echo-server -t unix -s "$long" -p 0
@@ -101,7 +101,7 @@ hold_client() {
 		np_mismatch "the first client got no echo" "$1" "${reply:-(nothing)}"
 }
 
-@test "TODO(04.7) thread mode serves a second client while the first idles" {
+@test "TODO(05.7) thread mode serves a second client while the first idles" {
 	start_server echo-server -t tcp -m thread
 	# The first client is being served (its bytes came back) and holds
 	# its connection open, without EOF; only then does the second come.
@@ -111,7 +111,7 @@ hold_client() {
 	exec 8>&-
 }
 
-@test "TODO(04.8) fork mode serves clients in children and leaves no zombies" {
+@test "TODO(05.8) fork mode serves clients in children and leaves no zombies" {
 	local i zombies tries=0 children
 	start_server echo-server -t tcp -m fork
 	# A client that is being served (its bytes came back) and stays: a
@@ -132,34 +132,34 @@ hold_client() {
 			"$(ps -o pid=,stat= --ppid "$SERVER_PID" | awk '$2 ~ /^Z/' | wc -l) zombies"
 }
 
-@test "TODO(04.4) library: setup/handle/finish and handle_error (ss-check)" {
-	ss_check 04.4
+@test "TODO(05.4) library: setup/handle/finish and handle_error (ss-check)" {
+	ss_check 05.4
 }
 
-@test "TODO(04.3) library: verify_request refusing a client (ss-check)" {
-	ss_check 04.3
+@test "TODO(05.3) library: verify_request refusing a client (ss-check)" {
+	ss_check 05.3
 }
 
-@test "TODO(04.2) TODO(04.10) library: shutdown within the poll interval (ss-check)" {
-	ss_check 04.10
+@test "TODO(05.2) TODO(05.10) library: shutdown within the poll interval (ss-check)" {
+	ss_check 05.10
 }
 
-@test "TODO(04.9) library: handle_request times out into handle_timeout (ss-check)" {
-	ss_check 04.9
+@test "TODO(05.9) library: handle_request times out into handle_timeout (ss-check)" {
+	ss_check 05.9
 }
 
-@test "TODO(04.5) TODO(04.6) library: datagrams and Unix sockets (ss-check)" {
-	ss_check 04.5
-	ss_check 04.6
+@test "TODO(05.5) TODO(05.6) library: datagrams and Unix sockets (ss-check)" {
+	ss_check 05.5
+	ss_check 05.6
 }
 
-@test "TODO(04.7) TODO(04.8) library: threads waited for, children reaped, max_children (ss-check)" {
-	ss_check 04.7
-	ss_check 04.8
+@test "TODO(05.7) TODO(05.8) library: threads waited for, children reaped, max_children (ss-check)" {
+	ss_check 05.7
+	ss_check 05.8
 }
 
-@test "TODO(04.1) library: port 0 becomes the real port; super calls (ss-check)" {
-	ss_check 04.1
+@test "TODO(05.1) library: port 0 becomes the real port; super calls (ss-check)" {
+	ss_check 05.1
 }
 
 @test "usage: -h, a bad transport, mode or option" {

@@ -1,5 +1,5 @@
 /*
- * loadgen - lesson 05's load generator (given: a measuring tool, not an
+ * loadgen - lesson 04's load generator (given: a measuring tool, not an
  * exercise). It opens CONNECTIONS connections to a line-echo server; each
  * sends a BYTES-byte line, waits for the whole echo, checks it byte for
  * byte, and does that ROUNDS times. One thread drives them all with

@@ -48,31 +48,17 @@ ssize_t line_fill(struct linebuf *lb, int fd)
 
 enum line_result line_next(struct linebuf *lb, const char **line, size_t *len)
 {
-	/* TODO(05.1): Look for '\n' among the bytes not yet taken
+	/* TODO(04.1): Look for '\n' among the bytes not yet taken
 	 * (lb->data from lb->start to lb->end; memchr() finds it). Found:
 	 * point *line at the first of them, set *len to the line's length
 	 * with its '\n', move lb->start past it, return LINE_READY. Not
 	 * found: if LINE_MAX_LEN + 1 bytes are waiting, no line can fit any
 	 * more (LINE_TOO_LONG); otherwise LINE_NEED_MORE. Never read past
 	 * lb->end: the bytes there are not data. */
-	/* BEGIN SOLUTION */
-	size_t pending = lb->end - lb->start;
-	const char *nl;
-
-	if (pending == 0)
-		return LINE_NEED_MORE;
-	nl = memchr(lb->data + lb->start, '\n', pending);
-	if (nl == NULL)
-		return pending >= LINE_CAP_MAX ? LINE_TOO_LONG : LINE_NEED_MORE;
-	*line = lb->data + lb->start;
-	*len = (size_t)(nl - *line) + 1;
-	lb->start += *len;
-	return LINE_READY;
-	/* END SOLUTION */
-	//: (void)lb;
-	//: (void)line;
-	//: (void)len;
-	//: np_todo("05.1");
+	(void)lb;
+	(void)line;
+	(void)len;
+	np_todo("04.1");
 }
 
 void line_trim(struct linebuf *lb)
@@ -114,53 +100,13 @@ int send_all(int fd, const char *buf, size_t len)
 
 int echo_lines(int fd)
 {
-	/* TODO(05.2): Loop: wait with np_wait_readable(fd) (0 means SIGTERM
+	/* TODO(04.2): Loop: wait with np_wait_readable(fd) (0 means SIGTERM
 	 * arrived: return 0), line_fill() (0 is EOF: return 0; retry on
 	 * EINTR), then send back every whole line line_next() gives. The
 	 * lines of one read lie next to each other, so one send_all() can
 	 * carry them all: fewer system calls when a client sends many. A
 	 * line that is too long: set errno to EMSGSIZE and return -1.
 	 * line_free() the buffer on every way out. */
-	/* BEGIN SOLUTION */
-	struct linebuf lb = LINEBUF_INIT;
-	int rc = -1;
-
-	for (;;) {
-		const char *line, *first = NULL;
-		size_t len, total = 0;
-		enum line_result res;
-		ssize_t n;
-		int ready = np_wait_readable(fd);
-
-		if (ready <= 0) {
-			rc = ready;
-			break;
-		}
-		n = line_fill(&lb, fd);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = (int)n;
-			break;
-		}
-		while ((res = line_next(&lb, &line, &len)) == LINE_READY) {
-			if (first == NULL)
-				first = line;
-			total += len;
-		}
-		if (total > 0 && send_all(fd, first, total) < 0) {
-			if (errno == ECANCELED)
-				rc = 0;
-			break;
-		}
-		if (res == LINE_TOO_LONG) {
-			errno = EMSGSIZE;
-			break;
-		}
-	}
-	line_free(&lb);
-	return rc;
-	/* END SOLUTION */
-	//: (void)fd;
-	//: np_todo("05.2");
+	(void)fd;
+	np_todo("04.2");
 }

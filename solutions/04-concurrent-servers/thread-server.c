@@ -1,5 +1,5 @@
 /*
- * thread-server - lesson 05: one thread per connection. The main thread
+ * thread-server - lesson 04: one thread per connection. The main thread
  * only accepts; each client gets a thread that echoes its lines, so a
  * client that idles blocks nobody but its own thread.
  * See README.md beside this file.
@@ -45,7 +45,7 @@ static void *serve_client(void *arg)
 /* Start a detached thread running serve_client(c). Returns 0, or -1. */
 static int start_thread(struct client *c)
 {
-	/* TODO(05.4): Count the thread in `running` (under `lock`) before
+	/* TODO(04.4): Count the thread in `running` (under `lock`) before
 	 * it starts: it may finish before pthread_create() returns. Create
 	 * it with a detached attribute (pthread_attr_setdetachstate), so
 	 * nobody has to join it and its resources go back when it ends.
@@ -75,13 +75,13 @@ static int start_thread(struct client *c)
 	/* END SOLUTION */
 	//: (void)c;
 	//: (void)serve_client;
-	//: np_todo("05.4");
+	//: np_todo("04.4");
 }
 
 /* After SIGTERM: every thread sees the stop and returns; wait for that. */
 static void wait_for_threads(void)
 {
-	/* TODO(05.5): The threads' np_wait_readable() calls return 0 once
+	/* TODO(04.5): The threads' np_wait_readable() calls return 0 once
 	 * SIGTERM arrived, so they are on their way out. Wait until
 	 * `running` is 0: lock, pthread_cond_wait() on all_done while it is
 	 * not (a wait can wake for no reason: check again), unlock. Exiting
@@ -93,7 +93,7 @@ static void wait_for_threads(void)
 		pthread_cond_wait(&all_done, &lock);
 	pthread_mutex_unlock(&lock);
 	/* END SOLUTION */
-	//: np_todo("05.5");
+	//: np_todo("04.5");
 }
 
 int main(int argc, char *argv[])

@@ -1,5 +1,5 @@
 /*
- * chat-client - lesson 05: the note's interactive client, done right. Each
+ * chat-client - lesson 04: the note's interactive client, done right. Each
  * line typed on stdin goes to the server; the reply is read as a whole line
  * (however many reads that takes) and printed as "server >>> REPLY".
  * "exit" or the end of stdin ends it. See README.md beside this file.
@@ -70,7 +70,7 @@ static int user_line(struct linebuf *in, const char **line, size_t *len)
  */
 static int chat(int fd, int wait)
 {
-	/* TODO(05.11): Loop: user_line() gives the next line (0: done,
+	/* TODO(04.11): Loop: user_line() gives the next line (0: done,
 	 * return 0; -1: it said why, return 1); the line "exit" ends it
 	 * too, and is not sent. Send the
 	 * line with its '\n' (send_all; the line and "\n" may go in two
@@ -80,10 +80,60 @@ static int chat(int fd, int wait)
 	 * reply within the -w time (np_set_timeouts was called): say which
 	 * with np_warn() and return 1. Print "server >>> REPLY\n" (REPLY
 	 * without its '\n') and fflush(stdout). line_free() both buffers. */
-	(void)fd;
-	(void)wait;
-	(void)user_line;
-	np_todo("05.11");
+	/* BEGIN SOLUTION */
+	struct linebuf in = LINEBUF_INIT, rx = LINEBUF_INIT;
+	const char *line, *reply;
+	size_t len, rlen;
+	int rc = 0, got;
+
+	while ((got = user_line(&in, &line, &len)) > 0) {
+		enum line_result res;
+
+		if (len == 4 && memcmp(line, "exit", 4) == 0)
+			break;
+		if (send_all(fd, line, len + 1) < 0) {
+			np_warn("send:");
+			rc = 1;
+			break;
+		}
+		while ((res = line_next(&rx, &reply, &rlen)) != LINE_READY) {
+			ssize_t n;
+
+			if (res == LINE_TOO_LONG) {
+				np_warn("a reply longer than %d bytes",
+				        LINE_MAX_LEN);
+				rc = 1;
+				goto done;
+			}
+			n = line_fill(&rx, fd);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n == 0)
+				np_warn("the server closed the connection");
+			else if (n < 0 &&
+			         (errno == EAGAIN || errno == EWOULDBLOCK))
+				np_warn("no reply within %d s", wait);
+			else if (n < 0)
+				np_warn("recv:");
+			if (n <= 0) {
+				rc = 1;
+				goto done;
+			}
+		}
+		printf("server >>> %.*s\n", (int)(rlen - 1), reply);
+		fflush(stdout);
+	}
+	if (got < 0)
+		rc = 1;
+done:
+	line_free(&in);
+	line_free(&rx);
+	return rc;
+	/* END SOLUTION */
+	//: (void)fd;
+	//: (void)wait;
+	//: (void)user_line;
+	//: np_todo("04.11");
 }
 
 int main(int argc, char *argv[])

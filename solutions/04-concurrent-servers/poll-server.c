@@ -1,5 +1,5 @@
 /*
- * poll-server - lesson 05: one thread, every connection at once. Sockets
+ * poll-server - lesson 04: one thread, every connection at once. Sockets
  * are non-blocking; poll(2) says which ones can make progress; each
  * connection keeps its own input buffer (bytes of an unfinished line) and
  * output buffer (replies the client has not taken yet). No call ever
@@ -119,7 +119,7 @@ static int queue_output(struct conn *c, const char *data, size_t len)
 /* Accept every connection that is waiting, without blocking. */
 static void accept_clients(int listen_fd)
 {
-	/* TODO(05.8): accept() until it fails with EAGAIN/EWOULDBLOCK (the
+	/* TODO(04.8): accept() until it fails with EAGAIN/EWOULDBLOCK (the
 	 * listening socket is non-blocking: nobody else is waiting). Make
 	 * each new socket non-blocking (np_set_nonblocking) and add_conn()
 	 * it with its address (np_format_addr); if either fails, close it.
@@ -156,13 +156,13 @@ static void accept_clients(int listen_fd)
 	/* END SOLUTION */
 	//: (void)listen_fd;
 	//: (void)add_conn;
-	//: np_todo("05.8");
+	//: np_todo("04.8");
 }
 
 /* The client can be read: take what it sent, queue a reply per line. */
 static void on_readable(struct conn *c)
 {
-	/* TODO(05.9): One line_fill() (the socket is non-blocking: EAGAIN
+	/* TODO(04.9): One line_fill() (the socket is non-blocking: EAGAIN
 	 * and EINTR mean "nothing now", not an error). 0 is EOF: set c->eof
 	 * (its replies still go out, then it is closed). Another error: set
 	 * c->drop. Then queue_output() every whole line line_next() gives
@@ -195,13 +195,13 @@ static void on_readable(struct conn *c)
 	/* END SOLUTION */
 	//: (void)c;
 	//: (void)queue_output;
-	//: np_todo("05.9");
+	//: np_todo("04.9");
 }
 
 /* Send what c's output buffer holds, as far as the socket takes it now. */
 static void flush_output(struct conn *c)
 {
-	/* TODO(05.10): send(..., MSG_DONTWAIT) from c->out + c->out_start
+	/* TODO(04.10): send(..., MSG_DONTWAIT) from c->out + c->out_start
 	 * while bytes are pending. The socket may take only part (a short
 	 * write): advance out_start by what it took and try again; EAGAIN
 	 * means its buffer is full: stop, poll() will say when it has room
@@ -227,7 +227,7 @@ static void flush_output(struct conn *c)
 	c->out_cap = c->out_start = c->out_end = 0;
 	/* END SOLUTION */
 	//: (void)c;
-	//: np_todo("05.10");
+	//: np_todo("04.10");
 }
 
 /* What to wait for on c next: 0 when it is finished and must be closed. */

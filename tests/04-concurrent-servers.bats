@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Lesson 05 - single-server, thread-server, fork-server, poll-server,
+# Lesson 04 - single-server, thread-server, fork-server, poll-server,
 # chat-client (and the given loadgen). Each test names the TODO it checks
 # first. Clients are bash's /dev/tcp connections held on fds 7 and 8 (so a
 # test decides when each client speaks and leaves), np-peer for split and
@@ -251,11 +251,11 @@ stops_with_clients() {
 
 # --- single-server ---------------------------------------------------------
 
-@test "TODO(05.1) TODO(05.2) single-server -e: lines split or glued come back intact" {
+@test "TODO(04.1) TODO(04.2) single-server -e: lines split or glued come back intact" {
 	lines_intact single-server -e
 }
 
-@test "TODO(05.2) single-server -e serves one client at a time: the next waits until it leaves" {
+@test "TODO(04.2) single-server -e serves one client at a time: the next waits until it leaves" {
 	start_server single-server -e
 	open_conn 7
 	say 7 'first'
@@ -274,7 +274,7 @@ stops_with_clients() {
 	expect_log 'waiting for the next'
 }
 
-@test "TODO(05.3) single-server prints each line as 'received >>> LINE' and sends the operator's reply" {
+@test "TODO(04.3) single-server prints each line as 'received >>> LINE' and sends the operator's reply" {
 	printf 'pong one\npong two\n' >"$BATS_TEST_TMPDIR/operator"
 	NP_STDIN=$BATS_TEST_TMPDIR/operator
 	start_server single-server
@@ -285,7 +285,7 @@ stops_with_clients() {
 	expect_log '^received >>> ping 2$'
 }
 
-@test "TODO(05.3) single-server: the operator's replies go to the client that asked, one client at a time" {
+@test "TODO(04.3) single-server: the operator's replies go to the client that asked, one client at a time" {
 	printf 'for the first\nfor the second\n' >"$BATS_TEST_TMPDIR/operator"
 	NP_STDIN=$BATS_TEST_TMPDIR/operator
 	start_server single-server
@@ -302,7 +302,7 @@ stops_with_clients() {
 	expect_log 'left; waiting for the next one'
 }
 
-@test "TODO(05.3) single-server stops (exit 0) when the operator's input ends" {
+@test "TODO(04.3) single-server stops (exit 0) when the operator's input ends" {
 	printf 'the only reply\n' >"$BATS_TEST_TMPDIR/operator"
 	NP_STDIN=$BATS_TEST_TMPDIR/operator
 	start_server single-server
@@ -323,7 +323,7 @@ stops_with_clients() {
 	expect_log '^no more operator input; stopping$'
 }
 
-@test "TODO(05.3) single-server: SIGTERM while a client is connected, exit 0 at once" {
+@test "TODO(04.3) single-server: SIGTERM while a client is connected, exit 0 at once" {
 	printf 'answer\n' >"$BATS_TEST_TMPDIR/operator"
 	NP_STDIN=$BATS_TEST_TMPDIR/operator
 	start_server single-server
@@ -339,11 +339,11 @@ stops_with_clients() {
 			"$(np_explain_status "$SERVER_STATUS")"
 }
 
-@test "TODO(05.2) single-server -e: SIGTERM with clients attached, exit 0 at once" {
+@test "TODO(04.2) single-server -e: SIGTERM with clients attached, exit 0 at once" {
 	stops_with_clients single-server -e
 }
 
-@test "TODO(05.1) TODO(05.2) single-server -e: an oversize line drops that client; the next is served" {
+@test "TODO(04.1) TODO(04.2) single-server -e: an oversize line drops that client; the next is served" {
 	start_server single-server -e
 	open_conn 8
 	send_oversize 8
@@ -355,65 +355,65 @@ stops_with_clients() {
 
 # --- thread-server ---------------------------------------------------------
 
-@test "TODO(05.1) TODO(05.2) TODO(05.4) thread-server: lines split or glued come back intact" {
+@test "TODO(04.1) TODO(04.2) TODO(04.4) thread-server: lines split or glued come back intact" {
 	lines_intact thread-server
 }
 
-@test "TODO(05.4) thread-server serves a second client while the first idles" {
+@test "TODO(04.4) thread-server serves a second client while the first idles" {
 	serves_while_idle thread-server
 }
 
-@test "TODO(05.4) thread-server: 5 clients that each hold a while finish together" {
+@test "TODO(04.4) thread-server: 5 clients that each hold a while finish together" {
 	hold_clients thread-server
 }
 
-@test "TODO(05.4) thread-server: 100 clients x 50 lines, every echo intact" {
+@test "TODO(04.4) thread-server: 100 clients x 50 lines, every echo intact" {
 	many_clients thread-server
 }
 
-@test "TODO(05.1) TODO(05.2) TODO(05.4) thread-server: an oversize line drops only that client" {
+@test "TODO(04.1) TODO(04.2) TODO(04.4) thread-server: an oversize line drops only that client" {
 	oversize_drops_one thread-server
 	expect_log 'too long'
 }
 
-@test "TODO(05.4) thread-server: no descriptor or thread leaks after 300 connections" {
+@test "TODO(04.4) thread-server: no descriptor or thread leaks after 300 connections" {
 	no_fd_growth thread-server
 }
 
-@test "TODO(05.5) thread-server: SIGTERM with clients attached, exit 0 at once" {
+@test "TODO(04.5) thread-server: SIGTERM with clients attached, exit 0 at once" {
 	stops_with_clients thread-server
 }
 
 # --- fork-server -----------------------------------------------------------
 
-@test "TODO(05.1) TODO(05.2) TODO(05.6) fork-server: lines split or glued come back intact" {
+@test "TODO(04.1) TODO(04.2) TODO(04.6) fork-server: lines split or glued come back intact" {
 	lines_intact fork-server
 }
 
-@test "TODO(05.6) fork-server serves a second client while the first idles" {
+@test "TODO(04.6) fork-server serves a second client while the first idles" {
 	serves_while_idle fork-server
 }
 
-@test "TODO(05.6) fork-server: 5 clients that each hold a while finish together" {
+@test "TODO(04.6) fork-server: 5 clients that each hold a while finish together" {
 	hold_clients fork-server
 }
 
-@test "TODO(05.6) fork-server: 100 clients x 50 lines, every echo intact" {
+@test "TODO(04.6) fork-server: 100 clients x 50 lines, every echo intact" {
 	many_clients fork-server
 }
 
-@test "TODO(05.1) TODO(05.6) fork-server: an oversize line drops only that client" {
+@test "TODO(04.1) TODO(04.6) fork-server: an oversize line drops only that client" {
 	oversize_drops_one fork-server
 }
 
-@test "TODO(05.6) TODO(05.7) fork-server: no zombies and no descriptor leaks after 300 connections" {
+@test "TODO(04.6) TODO(04.7) fork-server: no zombies and no descriptor leaks after 300 connections" {
 	no_fd_growth fork-server
 	np_until $((5 * NP_SLOW)) np_no_zombies "$SERVER_PID" ||
 		np_mismatch "finished children are not reaped" "no zombie children" \
 			"$(ps -o pid=,stat=,comm= --ppid "$SERVER_PID" | awk '$2 ~ /^Z/' | head -n 3 | tr -s ' \n' ' ')"
 }
 
-@test "TODO(05.6) TODO(05.7) fork-server: SIGTERM to the parent alone stops its children, exit 0" {
+@test "TODO(04.6) TODO(04.7) fork-server: SIGTERM to the parent alone stops its children, exit 0" {
 	start_server fork-server
 	open_conn 7
 	say 7 'served by a child'
@@ -434,28 +434,28 @@ stops_with_clients() {
 
 # --- poll-server -----------------------------------------------------------
 
-@test "TODO(05.1) TODO(05.8) TODO(05.9) TODO(05.10) poll-server: lines split or glued come back intact" {
+@test "TODO(04.1) TODO(04.8) TODO(04.9) TODO(04.10) poll-server: lines split or glued come back intact" {
 	lines_intact poll-server
 }
 
-@test "TODO(05.8) TODO(05.9) poll-server serves a second client while the first idles" {
+@test "TODO(04.8) TODO(04.9) poll-server serves a second client while the first idles" {
 	serves_while_idle poll-server
 }
 
-@test "TODO(05.8) TODO(05.9) poll-server: 5 clients that each hold a while finish together" {
+@test "TODO(04.8) TODO(04.9) poll-server: 5 clients that each hold a while finish together" {
 	hold_clients poll-server
 }
 
-@test "TODO(05.8) TODO(05.9) TODO(05.10) poll-server: 100 clients x 50 lines, every echo intact" {
+@test "TODO(04.8) TODO(04.9) TODO(04.10) poll-server: 100 clients x 50 lines, every echo intact" {
 	many_clients poll-server
 }
 
-@test "TODO(05.1) TODO(05.9) poll-server: an oversize line drops only that client" {
+@test "TODO(04.1) TODO(04.9) poll-server: an oversize line drops only that client" {
 	oversize_drops_one poll-server
 	expect_log 'longer than 65536'
 }
 
-@test "TODO(05.9) TODO(05.10) poll-server: a slow reader of 4 MiB of lines gets every byte, then the end" {
+@test "TODO(04.9) TODO(04.10) poll-server: a slow reader of 4 MiB of lines gets every byte, then the end" {
 	local big=$BATS_TEST_TMPDIR/big size
 	# 65,536 lines of 64 bytes, to a client with a 4 KiB receive buffer
 	# that reads 4 KiB a millisecond while it sends: the server's sends
@@ -475,11 +475,11 @@ stops_with_clients() {
 	say 7 'and the server goes on'
 }
 
-@test "TODO(05.8) TODO(05.9) poll-server: no descriptor leaks after 300 connections" {
+@test "TODO(04.8) TODO(04.9) poll-server: no descriptor leaks after 300 connections" {
 	no_fd_growth poll-server
 }
 
-@test "TODO(05.8) poll-server: SIGTERM with clients attached, exit 0 at once" {
+@test "TODO(04.8) poll-server: SIGTERM with clients attached, exit 0 at once" {
 	stops_with_clients poll-server
 }
 
@@ -494,7 +494,7 @@ chat() {
 	NP_REPRO_STDIN=input
 }
 
-@test "TODO(05.11) chat-client prints each reply as 'server >>> REPLY' and stops at exit" {
+@test "TODO(04.11) chat-client prints each reply as 'server >>> REPLY' and stops at exit" {
 	local got
 	start_test_server echo-log
 	chat 'hello\nsecond line\nexit\nnot sent\n'
@@ -511,7 +511,7 @@ chat() {
 			"'$(printf '%s' "${got%probe}" | sed -n 'l 0' | tr -d '\n')'"
 }
 
-@test "TODO(05.11) chat-client: an input line over 65536 bytes is an error, exit 1" {
+@test "TODO(04.11) chat-client: an input line over 65536 bytes is an error, exit 1" {
 	start_test_server echo
 	head -c 70000 /dev/zero | tr '\0' y >"$BATS_TEST_TMPDIR/input"
 	NP_SENT="stdin: one line of 70000 bytes"
@@ -520,28 +520,28 @@ chat() {
 	expect_stderr_match 'longer than'
 }
 
-@test "TODO(05.11) chat-client stops at the end of stdin" {
+@test "TODO(04.11) chat-client stops at the end of stdin" {
 	start_test_server echo
 	chat 'just one\n'
 	expect_exit 0
 	expect_stdout $'server >>> just one\n'
 }
 
-@test "TODO(05.11) chat-client waits for the whole reply line, however it arrives" {
+@test "TODO(04.11) chat-client waits for the whole reply line, however it arrives" {
 	start_test_server dribble 'a reply in pieces\n'
 	chat 'question\n'
 	expect_exit 0
 	expect_stdout $'server >>> a reply in pieces\n'
 }
 
-@test "TODO(05.11) chat-client: a server that closes without a reply is an error" {
+@test "TODO(04.11) chat-client: a server that closes without a reply is an error" {
 	start_test_server reset 'no newline'
 	chat 'question\n'
 	expect_exit 1
 	expect_stderr_match 'closed|reset'
 }
 
-@test "TODO(05.11) chat-client: a server that stays silent is an error after -w" {
+@test "TODO(04.11) chat-client: a server that stays silent is an error after -w" {
 	start_test_server silent
 	chat 'question\n' -w 1
 	expect_exit 1

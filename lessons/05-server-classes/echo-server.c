@@ -1,5 +1,5 @@
 /*
- * echo-server - lesson 04: an echo server on any of sockserver's four
+ * echo-server - lesson 05: an echo server on any of sockserver's four
  * transports, in any of its three modes.
  *
  *	echo-server -t tcp|udp|unix|unixgram [-a ADDR] [-p PORT] [-s PATH]

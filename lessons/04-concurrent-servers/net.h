@@ -1,5 +1,5 @@
 /*
- * net.h - what lesson 05's programs need but the lesson is not about:
+ * net.h - what lesson 04's programs need but the lesson is not about:
  * command lines, a listening socket, a connected socket. Given whole (the
  * same work was lesson 01's and 02's exercise).
  */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/bench/05-concurrent-servers.sh SOLUTIONS_BIN - lesson 05's
+# tests/bench/04-concurrent-servers.sh SOLUTIONS_BIN - lesson 04's
 # benchmark: loadgen against the four line-echo servers (single-server -e,
 # thread-server, fork-server, poll-server) and, where python3 exists,
 # socketserver.ThreadingTCPServer (threading_echo.py) at 1, 10 and 100
@@ -131,7 +131,7 @@ calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
 
 per_conn() { echo $((rounds / $1 > 0 ? rounds / $1 : 1)); }
 
-printf 'lesson 05 benchmark: line echo over loopback (127.0.0.1), %d-byte lines, median of %d runs, round robin\n' \
+printf 'lesson 04 benchmark: line echo over loopback (127.0.0.1), %d-byte lines, median of %d runs, round robin\n' \
 	"$size" "$runs"
 printf 'each loadgen run: -c C -n %d/C (%d round trips in all) at C = %s; thread- and poll-server also at C = %d\n' \
 	"$rounds" "$rounds" "${conn_counts[*]}" "$big"

@@ -1,5 +1,5 @@
 /*
- * fork-server - lesson 05: one process per connection. The parent only
+ * fork-server - lesson 04: one process per connection. The parent only
  * accepts and forks; each child echoes one client's lines and exits. The
  * parent reaps every child that ends (a child nobody waits for stays a
  * zombie) and, on SIGTERM, stops the children and waits for them.
@@ -117,7 +117,7 @@ static int wait_event(int listen_fd)
  */
 static void reap_children(int block)
 {
-	/* TODO(05.7): Call waitpid(-1, &status, block ? 0 : WNOHANG) until
+	/* TODO(04.7): Call waitpid(-1, &status, block ? 0 : WNOHANG) until
 	 * it returns 0 (children still run, none ended) or -1 (ECHILD: no
 	 * children at all; EINTR: call again). For each pid it returns,
 	 * forget_child(pid), and if the child did not exit with status 0,
@@ -127,7 +127,7 @@ static void reap_children(int block)
 	 * stand for several ended children: that is why it loops. */
 	(void)block;
 	(void)forget_child;
-	np_todo("05.7");
+	np_todo("04.7");
 }
 
 /* Hold SIGINT and SIGTERM (pending, not lost); *old gets the mask before. */
@@ -175,7 +175,7 @@ static _Noreturn void child(int listen_fd, int fd, const char *who)
 /* Serve the client on fd in a new child process. Returns 0, or -1. */
 static int start_child(int listen_fd, int fd, const char *who)
 {
-	/* TODO(05.6): fflush(NULL) first: a child inherits a copy of the
+	/* TODO(04.6): fflush(NULL) first: a child inherits a copy of the
 	 * unwritten stdio buffers and would print them a second time.
 	 * fork() between block_stop_signals() and restore_signals(&old):
 	 * until the child has its own stop pipe, a SIGTERM meant for it
@@ -193,7 +193,7 @@ static int start_child(int listen_fd, int fd, const char *who)
 	(void)remember_child;
 	(void)block_stop_signals;
 	(void)restore_signals;
-	np_todo("05.6");
+	np_todo("04.6");
 }
 
 int main(int argc, char *argv[])

@@ -1,5 +1,5 @@
 /*
- * lines.h - line framing on a byte stream, shared by lesson 05's programs.
+ * lines.h - line framing on a byte stream, shared by lesson 04's programs.
  *
  * TCP delivers bytes, not messages: one read may return half a line, or
  * three lines and the start of a fourth (粘包). A struct linebuf keeps what
