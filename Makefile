@@ -77,9 +77,14 @@ endef
 $(eval $(call stamp_rule,$(OUT)/.flags))
 $(eval $(call stamp_rule,build/tests/.flags))
 
+# Every program links lessons/common/np.c, and the common files its
+# lesson.mk names in NN_COMMON (np-net.c from lesson 03 on: in lessons 01
+# and 02, opening a socket is the exercise).
+common_of = $(COMMON)/np.c $(addprefix $(COMMON)/,$($(call lesson_num,$(1))_COMMON))
+
 define program_rule
 $(OUT)/$(1)/$(2): $(foreach f,$($(call lesson_num,$(1))_$(2)),$(call src_path,$(1),$(f))) \
-		$(COMMON)/np.c $(call headers_of,$(1)) $(OUT)/.flags
+		$(call common_of,$(1)) $(call headers_of,$(1)) $(OUT)/.flags
 	@mkdir -p $$(@D)
 	$$(COMPILE) $$($(call lesson_num,$(1))_CFLAGS) -I$(SRC)/$(1) \
 		-Ilessons/$(1) -I$(COMMON) -o $$@ $$(filter %.c,$$^) \
@@ -92,7 +97,8 @@ BINARIES := $(foreach l,$(SELECTED),$(addprefix $(OUT)/$(l)/,$(call programs_of,
 
 # The test helpers: np-peer plays clients, np-serve plays servers.
 build/tests/%: tests/%.c tests/np-test.c tests/np-test.h $(COMMON)/np.c \
-		$(COMMON)/np.h build/tests/.flags
+		$(COMMON)/np.h $(COMMON)/np-net.c $(COMMON)/np-net.h \
+		build/tests/.flags
 	@mkdir -p $(@D)
 	$(COMPILE) -Itests -I$(COMMON) -o $@ $(filter %.c,$^)
 
@@ -103,7 +109,7 @@ BENCH_DEPS := $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_BENCH))
 
 .PHONY: help build check test bench deps test-programs skeletons \
 	verify-todos grade progress watch dist-student gradescope test-tools \
-	clean \
+	check-errors clean \
 	distclean format format-check FORCE
 
 help: ## show this list
@@ -168,6 +174,9 @@ skeletons: ## rewrite lessons/ from the TODO blocks in solutions/
 verify-todos: deps $(PEER) $(SERVE) $(TEST_DRIVERS) ## prove every TODO is caught: revert each alone, a test named with it must fail
 	$(need_solutions)
 	@tools/verify-todos $(SELECTED)
+
+check-errors: ## check the error contract (np.h): only main exits, helpers never print
+	@tools/check-errors
 
 format: ## clang-format every C file in place
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -341,7 +341,8 @@ int main(int argc, char *argv[])
 	np_progname = "np-peer";
 	parse_options(argc, argv, &o);
 	msg = o.message ? nt_unescape(o.message, &len) : read_stdin(&len);
-	np_ignore_sigpipe();
+	if (np_ignore_sigpipe() < 0)
+		np_die("sigaction:");
 	fd = connect_to(&o);
 	/* A server that never reads must not block send() forever. */
 	if (np_set_timeouts(fd, o.wait_s) < 0)

@@ -211,7 +211,8 @@ int main(int argc, char *argv[])
 		text = unescaped = nt_unescape(argv[optind + 1], &tlen);
 	}
 
-	np_catch_signals();
+	if (np_catch_signals() < 0)
+		np_die("sigaction:");
 	lfd = open_listener(addr, port);
 	if (np_print_ready(lfd) < 0)
 		np_die("writing the ready line:");

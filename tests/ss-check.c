@@ -1166,7 +1166,8 @@ int main(int argc, char *argv[])
 	}
 	for (i = 0; i < NCASES; i++)
 		count += selected[i];
-	np_ignore_sigpipe();
+	if (np_ignore_sigpipe() < 0)
+		np_die("sigaction:");
 	alarm(RUN_LIMIT);
 	printf("1..%d\n", count);
 	fflush(stdout);

@@ -1,5 +1,7 @@
 # Lesson 03: the programs it builds and the sources of each, relative to
-# the lesson folder (lessons/common/np.c is linked into every program).
+# the lesson folder (lessons/common/np.c is linked into every program;
+# NN_COMMON names the other common files they link).
+03_COMMON := np-net.c
 03_PROGRAMS := fileserver filecli
 03_fileserver := fileserver.c frame.c json.c
 03_filecli := filecli.c frame.c json.c

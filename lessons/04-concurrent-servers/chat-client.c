@@ -126,7 +126,8 @@ int main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	np_ignore_sigpipe();
+	if (np_ignore_sigpipe() < 0)
+		np_die("sigaction:");
 	fd = net_connect(host, port);
 	if (fd < 0)
 		return 1;

@@ -259,7 +259,8 @@ int main(int argc, char *argv[])
 		np_warn("too many round trips: at most 20000000 in all");
 		return 2;
 	}
-	np_catch_signals();
+	if (np_catch_signals() < 0)
+		np_die("sigaction:");
 	raise_fd_limit(opt.conns + 16);
 	cl = calloc((size_t)opt.conns, sizeof *cl);
 	pfd = calloc((size_t)opt.conns, sizeof *pfd);

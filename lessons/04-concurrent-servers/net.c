@@ -103,7 +103,8 @@ int server_start(int argc, char *argv[], const char *about, int *echo)
 		usage(stderr, about, echo != NULL);
 		exit(2);
 	}
-	np_catch_signals();
+	if (np_catch_signals() < 0)
+		np_die("sigaction:");
 	fd = open_listener(addr, port);
 	if (np_print_ready(fd) < 0)
 		np_die("ready line:");

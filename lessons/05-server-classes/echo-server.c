@@ -87,7 +87,8 @@ static void catch_stop_signals(void)
 	if (sigaction(SIGINT, &sa, NULL) < 0 ||
 	    sigaction(SIGTERM, &sa, NULL) < 0)
 		np_die("sigaction:");
-	np_ignore_sigpipe();
+	if (np_ignore_sigpipe() < 0)
+		np_die("sigaction:");
 }
 
 static void usage(FILE *out)

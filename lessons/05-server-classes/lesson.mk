@@ -1,5 +1,7 @@
 # Lesson 05: the programs it builds and the sources of each, relative to
-# the lesson folder (lessons/common/np.c is linked into every program).
+# the lesson folder (lessons/common/np.c is linked into every program;
+# NN_COMMON names the other common files they link).
+05_COMMON := np-net.c
 05_PROGRAMS := echo-server
 05_echo-server := echo-server.c sockserver.c
 05_CFLAGS := -pthread

@@ -13,62 +13,23 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-const char *np_progname = "netprog";
 volatile _Atomic sig_atomic_t np_stop;
-
-/* One message, one fputs(): threads reporting at once do not interleave. */
-static void vreport(const char *fmt, va_list ap)
-{
-	int saved = errno;
-	size_t n = strlen(fmt), len;
-	char msg[1024];
-
-	len = (size_t)snprintf(msg, sizeof msg, "%s: ", np_progname);
-	if (len < sizeof msg)
-		vsnprintf(msg + len, sizeof msg - len, fmt, ap);
-	len = strlen(msg);
-	if (n > 0 && fmt[n - 1] == ':' && len < sizeof msg)
-		snprintf(msg + len, sizeof msg - len, " %s", strerror(saved));
-	fprintf(stderr, "%s\n", msg);
-	errno = saved;
-}
-
-void np_die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
-void np_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vreport(fmt, ap);
-	va_end(ap);
-}
-
-void np_todo(const char *id)
-{
-	fprintf(stderr, "%s: TODO(%s) not implemented\n", np_progname, id);
-	exit(1);
-}
 
 int np_parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
 	long v;
 
-	if (*s < '0' || *s > '9')
+	if (*s < '0' || *s > '9') {
+		errno = EINVAL;
 		return -1;
+	}
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
+	if (errno != 0 || *end != '\0' || v < min || v > max) {
+		errno = EINVAL;
 		return -1;
+	}
 	*out = v;
 	return 0;
 }
@@ -117,45 +78,49 @@ int np_set_nonblocking(int fd)
 	return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-static void set_flags(int fd)
-{
-	if (np_set_nonblocking(fd) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-		np_die("fcntl:");
-}
-
-void np_ignore_sigpipe(void)
+int np_ignore_sigpipe(void)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) < 0)
-		np_die("sigaction:");
+	return sigaction(SIGPIPE, &sa, NULL);
 }
 
-void np_catch_signals(void)
+/* A new self-pipe, both ends non-blocking and closed on exec. */
+static int open_stop_pipe(void)
+{
+	int i;
+
+	/* Called again in a forked child: the child gets a pipe of its own. */
+	for (i = 0; i < 2; i++)
+		if (stop_pipe[i] >= 0)
+			close(stop_pipe[i]);
+	stop_pipe[0] = stop_pipe[1] = -1;
+	if (pipe(stop_pipe) < 0)
+		return -1;
+	for (i = 0; i < 2; i++)
+		if (np_set_nonblocking(stop_pipe[i]) < 0 ||
+		    fcntl(stop_pipe[i], F_SETFD, FD_CLOEXEC) < 0)
+			return -1;
+	return 0;
+}
+
+int np_catch_signals(void)
 {
 	struct sigaction sa;
 
-	/* Called again in a forked child: the child gets a pipe of its own. */
-	if (stop_pipe[0] >= 0) {
-		close(stop_pipe[0]);
-		close(stop_pipe[1]);
-	}
-	if (pipe(stop_pipe) < 0)
-		np_die("pipe:");
-	set_flags(stop_pipe[0]);
-	set_flags(stop_pipe[1]);
-
+	if (open_stop_pipe() < 0)
+		return -1;
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = on_stop_signal;
 	if (sigaction(SIGINT, &sa, NULL) < 0 ||
 	    sigaction(SIGTERM, &sa, NULL) < 0)
-		np_die("sigaction:");
-	np_ignore_sigpipe();
+		return -1;
+	return np_ignore_sigpipe();
 }
 
 int np_stop_fd(void)
@@ -203,19 +168,6 @@ char *np_format_addr(const struct sockaddr *sa, char *buf, size_t len)
 	return buf;
 }
 
-int np_print_ready(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof ss;
-	char addr[NP_ADDRSTRLEN];
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) < 0)
-		return -1;
-	printf("listening on %s\n",
-	       np_format_addr((struct sockaddr *)&ss, addr, sizeof addr));
-	return fflush(stdout) == EOF ? -1 : 0;
-}
-
 int np_set_timeouts(int fd, int seconds)
 {
 	struct timeval tv = {.tv_sec = seconds, .tv_usec = 0};
@@ -242,3 +194,64 @@ void np_close_gently(int fd)
 		}
 	close(fd);
 }
+
+/* ==== START-UP: see np.h ==== */
+
+const char *np_progname = "netprog";
+
+/* One message, one fputs(): threads reporting at once do not interleave. */
+static void vreport(const char *fmt, va_list ap)
+{
+	int saved = errno;
+	size_t n = strlen(fmt), len;
+	char msg[1024];
+
+	len = (size_t)snprintf(msg, sizeof msg, "%s: ", np_progname);
+	if (len < sizeof msg)
+		vsnprintf(msg + len, sizeof msg - len, fmt, ap);
+	len = strlen(msg);
+	if (n > 0 && fmt[n - 1] == ':' && len < sizeof msg)
+		snprintf(msg + len, sizeof msg - len, " %s", strerror(saved));
+	fprintf(stderr, "%s\n", msg);
+	errno = saved;
+}
+
+void np_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void np_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(fmt, ap);
+	va_end(ap);
+}
+
+void np_todo(const char *id)
+{
+	fprintf(stderr, "%s: TODO(%s) not implemented\n", np_progname, id);
+	exit(1);
+}
+
+int np_print_ready(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof ss;
+	char addr[NP_ADDRSTRLEN];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) < 0)
+		return -1;
+	printf("listening on %s\n",
+	       np_format_addr((struct sockaddr *)&ss, addr, sizeof addr));
+	return fflush(stdout) == EOF ? -1 : 0;
+}
+
+/* ==== END START-UP ==== */

@@ -442,7 +442,8 @@ int main(int argc, char *argv[])
 		return 2;
 	}
 
-	np_catch_signals();
+	if (np_catch_signals() < 0)
+		np_die("sigaction:");
 	fd = open_listener(addr, port);
 	if (fd < 0)
 		return 1;

@@ -345,7 +345,8 @@ int main(int argc, char *argv[])
 	if (optind < argc)
 		message = argv[optind];
 
-	np_ignore_sigpipe();
+	if (np_ignore_sigpipe() < 0)
+		np_die("sigaction:");
 	c = calloc(1, sizeof *c);
 	if (c == NULL)
 		np_die("calloc:");

@@ -313,7 +313,8 @@ int main(int argc, char *argv[])
 	else if (b == NULL)
 		b = a;
 
-	np_ignore_sigpipe();
+	if (np_ignore_sigpipe() < 0)
+		np_die("sigaction:");
 	show_progress = isatty(STDERR_FILENO);
 	sock = connect_to(host, port);
 	if (sock < 0)

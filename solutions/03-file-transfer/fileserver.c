@@ -445,7 +445,8 @@ int main(int argc, char *argv[])
 	if (optind != argc)
 		return bad_usage("unexpected argument", argv[optind]);
 
-	np_catch_signals();
+	if (np_catch_signals() < 0)
+		np_die("sigaction:");
 	ignore_file_size_signal();
 	if (mkdir(store, 0777) < 0 && errno != EEXIST)
 		np_die("create the store %s:", store);

@@ -180,7 +180,8 @@ static _Noreturn void child(int listen_fd, int fd, const char *who)
 	sigaction(SIGCHLD, &sa, NULL);
 	free(children);
 	/* A stop pipe of our own, then the signals held since fork(). */
-	np_catch_signals();
+	if (np_catch_signals() < 0)
+		np_die("sigaction:");
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	rc = echo_lines(fd);
