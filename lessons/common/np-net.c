@@ -27,8 +27,8 @@ static int gai_errno(int rc, int notfound)
 
 /* Resolve host and port for socktype into *res (freeaddrinfo() it).
  * Returns 0, or -1 with errno set. */
-static int resolve(const char *host, const char *port, int socktype,
-                   int flags, int notfound, struct addrinfo **res)
+static int resolve(const char *host, const char *port, int socktype, int flags,
+                   int notfound, struct addrinfo **res)
 {
 	struct addrinfo hints;
 	int rc;
