@@ -7,11 +7,11 @@
  * It prints every byte of the reply on stdout. Students can run it too: each
  * failing test prints the np-peer command line that reproduces it.
  */
+#include "np-net.h"
 #include "np-test.h"
 #include "np.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +56,8 @@ static void usage(FILE *out)
 	        "  -S MS       stall MS milliseconds after sending",
 	        "  -w SECONDS  give up when the reply stalls that long (10)",
 	        "  -b BYTES    a slow reader: SO_RCVBUF BYTES, read (at most",
-	        "              BYTES, 1 ms apart) while still sending",
+	        "              BYTES, 1 ms apart) while still sending; HOST",
+	        "              must be a numeric address",
 	        "exit: 0 reply read to EOF, 1 error or reset, 2 usage, 3 "
 	        "timeout",
 	};
@@ -114,32 +115,40 @@ static int connect_unix(const char *path, int type)
 	return fd;
 }
 
+/*
+ * The slow reader's connection (-b). SO_RCVBUF must be set before
+ * connect(), as tcp(7) says: the handshake fixes the window scale, and a
+ * server that saw the default window there keeps segments larger than a
+ * small buffer's window, which then move only on its 200 ms persist timer
+ * (about 40 KB/s, not backpressure). np_connect() sets no option before
+ * connecting, so this connects by hand, to a numeric address.
+ */
+static int connect_slow(const struct options *o, int type)
+{
+	struct sockaddr_storage addr;
+	socklen_t len;
+	int fd;
+
+	if (np_numeric_address(o->host, o->port, type, &addr, &len) < 0)
+		np_die("-b needs a numeric address, not %s:", o->host);
+	fd = socket(addr.ss_family, type, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->slow, sizeof o->slow) < 0)
+		np_die("socket with SO_RCVBUF %d:", o->slow);
+	if (connect(fd, (struct sockaddr *)&addr, len) < 0)
+		np_die("connect to %s port %s:", o->host, o->port);
+	return fd;
+}
+
 static int connect_to(const struct options *o)
 {
-	struct addrinfo hints, *res, *ai;
-	int fd = -1, rc, type = o->datagram ? SOCK_DGRAM : SOCK_STREAM;
+	int fd, type = o->datagram ? SOCK_DGRAM : SOCK_STREAM;
 
 	if (o->path != NULL)
 		return connect_unix(o->path, type);
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = type;
-	rc = getaddrinfo(o->host, o->port, &hints, &res);
-	if (rc != 0)
-		np_die("%s port %s: %s", o->host, o->port, gai_strerror(rc));
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		/* Before connect(): the window is agreed in the handshake. */
-		if (o->slow > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF,
-		                              &o->slow, sizeof o->slow) < 0)
-			np_die("setsockopt SO_RCVBUF:");
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
+	if (o->slow > 0)
+		return connect_slow(o, type);
+	fd = np_connect(o->host, o->port, type);
 	if (fd < 0)
 		np_die("connect to %s port %s:", o->host, o->port);
 	return fd;
