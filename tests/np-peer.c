@@ -7,11 +7,11 @@
  * It prints every byte of the reply on stdout. Students can run it too: each
  * failing test prints the np-peer command line that reproduces it.
  */
+#include "np-net.h"
 #include "np-test.h"
 #include "np.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +56,8 @@ static void usage(FILE *out)
 	        "  -S MS       stall MS milliseconds after sending",
 	        "  -w SECONDS  give up when the reply stalls that long (10)",
 	        "  -b BYTES    a slow reader: SO_RCVBUF BYTES, read (at most",
-	        "              BYTES, 1 ms apart) while still sending",
+	        "              BYTES, 1 ms apart) while still sending; HOST",
+	        "              must be a numeric address",
 	        "exit: 0 reply read to EOF, 1 error or reset, 2 usage, 3 "
 	        "timeout",
 	};
@@ -66,83 +67,111 @@ static void usage(FILE *out)
 		fprintf(out, "%s\n", lines[i]);
 }
 
+/*
+ * All of stdin, at most MSG_MAX bytes, in a new buffer (free it); *len gets
+ * its size. Returns NULL with errno set (EFBIG: more than MSG_MAX).
+ */
 static char *read_stdin(size_t *len)
 {
 	size_t cap = 65536, n = 0;
-	char *buf = malloc(cap);
+	char *buf = malloc(cap), *more;
 	ssize_t r;
 
 	if (buf == NULL)
-		np_die("malloc:");
+		return NULL;
 	while ((r = read(0, buf + n, cap - n)) != 0) {
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			np_die("reading stdin:");
+			goto fail;
 		n += (size_t)r;
-		if (n == cap) {
-			if (cap >= MSG_MAX)
-				np_die("stdin: more than %d bytes", MSG_MAX);
-			cap *= 2;
-			if ((buf = realloc(buf, cap)) == NULL)
-				np_die("realloc:");
-		}
+		if (n < cap)
+			continue;
+		errno = EFBIG;
+		if (cap >= MSG_MAX || (more = realloc(buf, cap * 2)) == NULL)
+			goto fail;
+		buf = more;
+		cap *= 2;
 	}
 	*len = n;
 	return buf;
+fail:
+	free(buf);
+	return NULL;
 }
 
+/* Close fd after a call on it failed, keeping that errno. Returns -1. */
+static int close_failed(int fd)
+{
+	int err = errno;
+
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/* A socket connected to the Unix socket at path. -1 with errno set. */
 static int connect_unix(const char *path, int type)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	sa_family_t family = AF_UNIX;
 	int fd;
 
-	if (strlen(path) >= sizeof addr.sun_path)
-		np_die("%s: path too long for a Unix socket", path);
+	if (strlen(path) >= sizeof addr.sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	strcpy(addr.sun_path, path);
 	fd = socket(AF_UNIX, type, 0);
 	if (fd < 0)
-		np_die("socket:");
+		return -1;
 	/* A datagram client needs an address of its own for the reply:
 	 * Linux's autobind gives it an abstract one, and no file. */
 	if (type == SOCK_DGRAM &&
 	    bind(fd, (struct sockaddr *)&family, sizeof family) < 0)
-		np_die("bind:");
+		return close_failed(fd);
 	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
-		np_die("connect to %s:", path);
+		return close_failed(fd);
 	return fd;
 }
 
+/*
+ * The slow reader's connection (-b). SO_RCVBUF must be set before
+ * connect(), as tcp(7) says: the handshake fixes the window scale, and a
+ * server that saw the default window there keeps segments larger than a
+ * small buffer's window, which then move only on its 200 ms persist timer
+ * (about 40 KB/s, not backpressure). np_connect() sets no option before
+ * connecting, so this connects by hand, to a numeric address
+ * (EADDRNOTAVAIL if it is not one). Returns the socket, or -1 (errno).
+ */
+static int connect_slow(const struct options *o, int type)
+{
+	struct sockaddr_storage addr;
+	socklen_t len;
+	int fd;
+
+	if (np_numeric_address(o->host, o->port, type, &addr, &len) < 0)
+		return -1;
+	fd = socket(addr.ss_family, type, 0);
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->slow, sizeof o->slow))
+		return close_failed(fd);
+	if (connect(fd, (struct sockaddr *)&addr, len) < 0)
+		return close_failed(fd);
+	return fd;
+}
+
+/* Connect as the options say. Returns the socket, or -1 with errno set. */
 static int connect_to(const struct options *o)
 {
-	struct addrinfo hints, *res, *ai;
-	int fd = -1, rc, type = o->datagram ? SOCK_DGRAM : SOCK_STREAM;
+	int type = o->datagram ? SOCK_DGRAM : SOCK_STREAM;
 
 	if (o->path != NULL)
 		return connect_unix(o->path, type);
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = type;
-	rc = getaddrinfo(o->host, o->port, &hints, &res);
-	if (rc != 0)
-		np_die("%s port %s: %s", o->host, o->port, gai_strerror(rc));
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		/* Before connect(): the window is agreed in the handshake. */
-		if (o->slow > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF,
-		                              &o->slow, sizeof o->slow) < 0)
-			np_die("setsockopt SO_RCVBUF:");
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		np_die("connect to %s port %s:", o->host, o->port);
-	return fd;
+	if (o->slow > 0)
+		return connect_slow(o, type);
+	return np_connect(o->host, o->port, type);
 }
 
 /* Datagrams: wait for one reply and print it. Returns the exit status. */
@@ -341,9 +370,17 @@ int main(int argc, char *argv[])
 	np_progname = "np-peer";
 	parse_options(argc, argv, &o);
 	msg = o.message ? nt_unescape(o.message, &len) : read_stdin(&len);
+	if (msg == NULL)
+		np_die("reading stdin (at most %d bytes):", MSG_MAX);
 	if (np_ignore_sigpipe() < 0)
 		np_die("sigaction:");
 	fd = connect_to(&o);
+	if (fd < 0) {
+		free(msg); /* np_die() exits: leave the sanitizers no leak */
+		if (o.path != NULL)
+			np_die("connect to %s:", o.path);
+		np_die("connect to %s port %s:", o.host, o.port);
+	}
 	/* A server that never reads must not block send() forever. */
 	if (np_set_timeouts(fd, o.wait_s) < 0)
 		np_die("setsockopt:");

@@ -8,11 +8,11 @@
  * connection after another until SIGINT or SIGTERM, and prints the ready
  * line "listening on HOST:PORT" like every server of the course.
  */
+#include "np-net.h"
 #include "np-test.h"
 #include "np.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,27 +153,6 @@ static int serve_one(int fd, const char *mode, const char *text, size_t len)
 	return 0;
 }
 
-static int open_listener(const char *addr, const char *port)
-{
-	struct addrinfo hints, *res;
-	int fd, one = 1, rc;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
-	rc = getaddrinfo(addr, port, &hints, &res);
-	if (rc != 0)
-		np_die("%s: %s", addr, gai_strerror(rc));
-	fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
-	if (fd < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
-	    listen(fd, SOMAXCONN) < 0)
-		np_die("listen on %s port %s:", addr, port);
-	freeaddrinfo(res);
-	return fd;
-}
-
 int main(int argc, char *argv[])
 {
 	const char *addr = "127.0.0.1", *port = "0", *mode, *text = "";
@@ -213,7 +192,9 @@ int main(int argc, char *argv[])
 
 	if (np_catch_signals() < 0)
 		np_die("sigaction:");
-	lfd = open_listener(addr, port);
+	lfd = np_listen(addr, port, SOCK_STREAM, SOMAXCONN);
+	if (lfd < 0)
+		np_die("listen on %s port %s:", addr, port);
 	if (np_print_ready(lfd) < 0)
 		np_die("writing the ready line:");
 	while (np_wait_readable(lfd) == 1) {

@@ -57,18 +57,43 @@ enum head_result {
 };
 
 /*
+ * getaddrinfo() reports a failure in codes of its own (EAI_NONAME, ...),
+ * not in errno: turn one into the errno value np-net.h gives it in later
+ * lessons, so that open_listener() keeps the errno contract.
+ */
+static int gai_errno(int rc)
+{
+	switch (rc) {
+	case EAI_SYSTEM:
+		return errno; /* a system call failed: errno says which way */
+	case EAI_MEMORY:
+		return ENOMEM;
+	case EAI_AGAIN:
+		return EAGAIN;
+	case EAI_NONAME:
+		return EADDRNOTAVAIL; /* not a numeric address */
+	default:
+		return EINVAL;
+	}
+}
+
+/*
  * Open a TCP socket listening on addr:port; addr is a numeric IPv4 or IPv6
- * address. Returns the socket, or -1 after printing why.
+ * address. Returns the socket, or -1 with errno set; prints nothing.
  */
 static int open_listener(const char *addr, uint16_t port)
 {
-	/* TODO(01.1): Resolve addr and port with getaddrinfo() (hints:
-	 * SOCK_STREAM, AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV). For
-	 * each result: socket(), setsockopt(SO_REUSEADDR), bind(),
-	 * listen(SOMAXCONN); keep the first socket that gets through all
-	 * four and close the others. freeaddrinfo() on every path. */
+	/* TODO(01.1): Return a TCP socket listening on addr and port, for
+	 * any address family: the first address getaddrinfo() gives for
+	 * them (numeric only: no name lookup, the port a decimal string)
+	 * that takes SO_REUSEADDR, bind() and listen() with a SOMAXCONN
+	 * backlog. Leave nothing behind: close every socket that failed a
+	 * step and free the list on every path. On failure return -1 with
+	 * errno set: the last address's error, or gai_errno() of what
+	 * getaddrinfo() returned. Print nothing: main() reports. */
 	(void)addr;
 	(void)port;
+	(void)gai_errno; /* silences "unused": call it instead */
 	np_todo("01.1");
 }
 
@@ -303,7 +328,7 @@ int main(int argc, char *argv[])
 		np_die("sigaction:");
 	fd = open_listener(addr, port);
 	if (fd < 0)
-		return 1;
+		np_die("listen on %s port %u:", addr, (unsigned)port);
 	if (np_print_ready(fd) < 0)
 		np_die("writing the ready line:");
 	serve(fd, timeout);

@@ -23,7 +23,7 @@
 
 /* The state of one conversation with the server. */
 struct conn {
-	int sock;
+	int sock;                 /* the connected socket, -1 if none */
 	char peer[NP_ADDRSTRLEN]; /* "HOST:PORT" of the server, for messages */
 	int in;                   /* stdin while we copy it, else -1 */
 	const char *pending;      /* bytes to send, not sent yet */
@@ -33,31 +33,46 @@ struct conn {
 };
 
 /*
- * Connect to host:port, trying each address the name resolves to in turn.
- * On success, writes the address it reached into peer. Returns the
- * connected socket, or -1 after printing why each address failed.
+ * How a step of the conversation went: go on, the server closed (the one
+ * good end), or the step that failed, with errno saying why.
  */
-static int connect_any(const char *host, const char *port, char *peer,
-                       size_t peerlen)
+enum outcome {
+	GO_ON,
+	SERVER_CLOSED,
+	SHUTDOWN_FAILED,
+	WAIT_FAILED, /* ETIMEDOUT: the server was silent for -w seconds */
+	RECV_FAILED,
+	STDOUT_FAILED,
+	SEND_FAILED,
+	STDIN_FAILED,
+};
+
+/*
+ * Connect c->sock to host:port, trying each address the name resolves to
+ * in turn, and write the address it reached into c->peer. It reports on
+ * stderr each address that failed, and a name that does not resolve: the
+ * user sees why it went on to the next one. c->sock stays -1 if none works.
+ */
+static void connect_any(struct conn *c, const char *host, const char *port)
 {
-	/* TODO(02.1): getaddrinfo(host, port) with hints AF_UNSPEC and
-	 * SOCK_STREAM: a name such as localhost may have an IPv6 and an IPv4
-	 * address. For each result: socket(), connect(). If connect() fails,
-	 * report it naming the address (np_format_addr() gives "[::1]:8089"),
-	 * e.g. np_warn("connect to %s:", addr), close the socket and try the
-	 * next one. Keep the first socket that connects and copy its address
-	 * into peer. freeaddrinfo() on every path; getaddrinfo() errors go
-	 * through gai_strerror(). */
+	/* TODO(02.1): Resolve host and port with getaddrinfo(), any family
+	 * (a name such as localhost may have an IPv6 and an IPv4 address),
+	 * TCP. Connect to each address in turn, a new socket for each,
+	 * until one connects: it becomes c->sock, and its address as
+	 * np_format_addr() writes it ("[::1]:8089") goes into c->peer.
+	 * Report each address that fails with np_warn(), naming it, and a
+	 * name that does not resolve (gai_strerror(): getaddrinfo() does not
+	 * set errno). None connects: c->sock stays -1. Close every socket
+	 * that failed; free the list on every path. */
+	(void)c;
 	(void)host;
 	(void)port;
-	(void)peer;
-	(void)peerlen;
 	np_todo("02.1");
 }
 
 /*
  * Send as much of c->pending as the socket takes now, without blocking.
- * Returns 0, or -1 after printing the error.
+ * Returns 0, or -1 with errno set.
  */
 static int send_pending(struct conn *c)
 {
@@ -67,7 +82,7 @@ static int send_pending(struct conn *c)
 	 * nothing fits now (not an error: poll() says when to try again).
 	 * Retry on EINTR. Move c->pending and c->npending past what was
 	 * sent. Any other error (EPIPE: the server closed; ECONNRESET):
-	 * np_warn() naming c->peer and return -1. */
+	 * return -1, errno as send() set it. */
 	(void)c;
 	np_todo("02.2");
 }
@@ -75,7 +90,7 @@ static int send_pending(struct conn *c)
 /*
  * Tell the server we have nothing more to send, once everything is sent:
  * the server then reads EOF, while we can still read its answer.
- * Returns 0, or -1 after printing the error.
+ * Returns 0, or -1 with errno set.
  */
 static int maybe_half_close(struct conn *c)
 {
@@ -104,23 +119,23 @@ static int write_all(int fd, const char *buf, size_t len)
 }
 
 /*
- * Copy what the server sent to stdout. Returns 1 to go on, 0 once the
- * server closed (EOF), or -1 after printing the error.
+ * Copy what the server sent to stdout. Returns GO_ON, SERVER_CLOSED once
+ * it closed (EOF), or RECV_FAILED or STDOUT_FAILED with errno set.
  */
-static int copy_received(struct conn *c)
+static enum outcome copy_received(struct conn *c)
 {
 	/* TODO(02.4): recv() once into a buffer. It returns 0 when the
-	 * server closed: that is the end (return 0). EAGAIN/EWOULDBLOCK or
-	 * EINTR: nothing now, return 1. Other errors (ECONNRESET: the server
-	 * reset the connection): np_warn() naming c->peer, return -1. Bytes:
-	 * write every one of them to stdout with write_all() (a failure
-	 * there is an error too), return 1. */
+	 * server closed: that is the end (SERVER_CLOSED). EAGAIN/EWOULDBLOCK
+	 * or EINTR: nothing now, GO_ON. Other errors (ECONNRESET: the server
+	 * reset the connection): RECV_FAILED. Bytes: write every one of them
+	 * to stdout with write_all() (if that fails: STDOUT_FAILED), then
+	 * GO_ON. errno stays as the failed call set it. */
 	(void)c;
 	(void)write_all; /* silences "unused": call it instead */
 	np_todo("02.4");
 }
 
-/* Read the next piece of stdin to send. Returns 0, or -1 on error. */
+/* Read the next piece of stdin to send. Returns 0, or -1 with errno set. */
 static int fill_pending(struct conn *c)
 {
 	ssize_t n;
@@ -128,10 +143,8 @@ static int fill_pending(struct conn *c)
 	do
 		n = read(c->in, c->inbuf, sizeof c->inbuf);
 	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		np_warn("reading stdin:");
+	if (n < 0)
 		return -1;
-	}
 	if (n == 0)
 		c->in = -1; /* end of input: time to half-close */
 	c->pending = c->inbuf;
@@ -142,8 +155,8 @@ static int fill_pending(struct conn *c)
 /*
  * Wait until the socket or stdin has something for us: fill in p[0] (the
  * socket) and p[1] (stdin) and poll() them. Returns 0 when something is
- * ready, or -1 after printing the error (or that the server stayed silent
- * for wait seconds).
+ * ready, or -1 with errno set: ETIMEDOUT when the server stayed silent for
+ * wait seconds.
  */
 static int wait_for_events(struct conn *c, struct pollfd p[2], int wait)
 {
@@ -153,8 +166,8 @@ static int wait_for_events(struct conn *c, struct pollfd p[2], int wait)
 	 * POLLIN. If we only wait for stdin (nothing pending, c->in >= 0),
 	 * wait without limit (timeout -1): the user may take their time.
 	 * Otherwise wait at most wait seconds: poll() returning 0 means the
-	 * server said nothing for that long: np_warn("%s: no data for %d s",
-	 * c->peer, wait) and return -1. Retry poll() on EINTR. */
+	 * server said nothing for that long: return -1 with errno ETIMEDOUT.
+	 * Retry poll() on EINTR. */
 	(void)c;
 	(void)p;
 	(void)wait;
@@ -162,27 +175,57 @@ static int wait_for_events(struct conn *c, struct pollfd p[2], int wait)
 }
 
 /*
- * Send and receive at the same time until the server closes. Returns 0, or
- * -1 after an error.
+ * Send and receive at the same time until the server closes. Returns
+ * SERVER_CLOSED, or the step that failed (errno set).
  */
-static int converse(struct conn *c, int wait)
+static enum outcome converse(struct conn *c, int wait)
 {
 	struct pollfd p[2];
-	int rc;
+	enum outcome got;
 
 	for (;;) {
-		if (maybe_half_close(c) < 0 || wait_for_events(c, p, wait) < 0)
-			return -1;
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			rc = copy_received(c);
-			if (rc <= 0)
-				return rc;
-		}
+		if (maybe_half_close(c) < 0)
+			return SHUTDOWN_FAILED;
+		if (wait_for_events(c, p, wait) < 0)
+			return WAIT_FAILED;
+		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    (got = copy_received(c)) != GO_ON)
+			return got;
 		if ((p[0].revents & POLLOUT) && send_pending(c) < 0)
-			return -1;
+			return SEND_FAILED;
 		if ((p[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    fill_pending(c) < 0)
-			return -1;
+			return STDIN_FAILED;
+	}
+}
+
+/* Say on stderr which step of the conversation failed, and why (errno). */
+static void report(const struct conn *c, enum outcome how, int wait)
+{
+	switch (how) {
+	case SHUTDOWN_FAILED:
+		np_warn("shutdown to %s:", c->peer);
+		break;
+	case WAIT_FAILED:
+		if (errno == ETIMEDOUT)
+			np_warn("%s: no data for %d s", c->peer, wait);
+		else
+			np_warn("poll:");
+		break;
+	case RECV_FAILED:
+		np_warn("receive from %s:", c->peer);
+		break;
+	case STDOUT_FAILED:
+		np_warn("writing stdout:");
+		break;
+	case SEND_FAILED:
+		np_warn("send to %s:", c->peer);
+		break;
+	case STDIN_FAILED:
+		np_warn("reading stdin:");
+		break;
+	default:
+		break;
 	}
 }
 
@@ -207,7 +250,8 @@ int main(int argc, char *argv[])
 	const char *host = "localhost", *port = DEFAULT_PORT;
 	const char *message = "hello";
 	struct conn *c;
-	int wait = DEFAULT_WAIT, opt, rc;
+	enum outcome end;
+	int wait = DEFAULT_WAIT, opt;
 	uint16_t p;
 
 	np_progname = "client";
@@ -252,6 +296,7 @@ int main(int argc, char *argv[])
 	c = calloc(1, sizeof *c);
 	if (c == NULL)
 		np_die("calloc:");
+	c->sock = -1;
 	c->in = -1;
 	if (strcmp(message, "-") == 0) {
 		c->in = STDIN_FILENO;
@@ -259,7 +304,7 @@ int main(int argc, char *argv[])
 		c->pending = message;
 		c->npending = strlen(message);
 	}
-	c->sock = connect_any(host, port, c->peer, sizeof c->peer);
+	connect_any(c, host, port);
 	if (c->sock < 0) {
 		np_warn("could not connect to %s port %s", host, port);
 		free(c);
@@ -267,8 +312,10 @@ int main(int argc, char *argv[])
 	}
 	if (np_set_nonblocking(c->sock) < 0)
 		np_die("fcntl:");
-	rc = converse(c, wait);
+	end = converse(c, wait);
+	if (end != SERVER_CLOSED)
+		report(c, end, wait);
 	close(c->sock);
 	free(c);
-	return rc == 0 ? 0 : 1;
+	return end == SERVER_CLOSED ? 0 : 1;
 }

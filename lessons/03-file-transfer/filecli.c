@@ -8,6 +8,7 @@
  * in OUT). A progress bar shows on stderr when stderr is a terminal.
  */
 #include "frame.h"
+#include "np-net.h"
 #include "np.h"
 
 #include <errno.h>
@@ -61,10 +62,10 @@ static int send_request(int sock, const char *action, const char *name,
 
 /*
  * Read the server's reply frame. Returns the "filesize" it names (0 if
- * none) when the status is ok, or -1 after printing the server's message
- * or what went wrong.
+ * none) when the status is ok, or -1 with the reason in why: the server's
+ * own message, or what is wrong with its reply.
  */
-static long long read_reply(int sock)
+static long long read_reply(int sock, char *why, size_t whylen)
 {
 	struct json_object reply = {0};
 	const struct json_field *status, *msg, *size;
@@ -73,10 +74,10 @@ static long long read_reply(int sock)
 	int r = recv_frame(sock, &reply, err, sizeof err);
 
 	if (r != FRAME_OK) {
-		np_warn("no valid reply from the server: %s",
-		        r == FRAME_BAD   ? err
-		        : r == FRAME_EOF ? "it closed the connection"
-		                         : strerror(errno));
+		snprintf(why, whylen, "no valid reply from the server: %s",
+		         r == FRAME_BAD   ? err
+		         : r == FRAME_EOF ? "it closed the connection"
+		                          : strerror(errno));
 		return -1;
 	}
 	status = json_get(&reply, "status");
@@ -84,12 +85,12 @@ static long long read_reply(int sock)
 	size = json_get(&reply, "filesize");
 	if (status == NULL || status->type != JSON_STRING ||
 	    strcmp(status->str, "ok") != 0)
-		np_warn("the server says: %s",
-		        msg != NULL && msg->type == JSON_STRING
-		                ? msg->str
-		                : "(no message)");
+		snprintf(why, whylen, "the server says: %s",
+		         msg != NULL && msg->type == JSON_STRING
+		                 ? msg->str
+		                 : "(no message)");
 	else if (size != NULL && (size->type != JSON_INT || size->num < 0))
-		np_warn("the server sent a bad \"filesize\"");
+		snprintf(why, whylen, "the server sent a bad \"filesize\"");
 	else
 		rc = size != NULL ? size->num : 0;
 	json_free(&reply);
@@ -98,9 +99,10 @@ static long long read_reply(int sock)
 
 /*
  * Upload the file at path as name. Returns 0 once the server said ok, or
- * -1 after printing why.
+ * -1 with the reason in why.
  */
-static int do_put(int sock, const char *path, const char *name)
+static int do_put(int sock, const char *path, const char *name, char *why,
+                  size_t whylen)
 {
 	/* TODO(03.8): open() the file and fstat() it: it must be a regular
 	 * file; its st_size is the filesize. send_request(sock, "put", name,
@@ -108,70 +110,81 @@ static int do_put(int sock, const char *path, const char *name)
 	 * in CHUNK pieces (malloc the buffer), calling progress(name, done,
 	 * size) as you go. Then read_reply(): 0 only if the server said ok.
 	 * If sending fails (the server refused and closed early), still try
-	 * read_reply(): its message says why. */
+	 * read_reply(): its message says why. Every failure puts its reason
+	 * in why (a local file's: its path and strerror(errno)). */
 	(void)sock;
 	(void)path;
 	(void)name;
+	(void)why;
+	(void)whylen;
 	(void)send_request; /* silences "unused": call them instead */
 	(void)read_reply;
 	np_todo("03.8");
 }
 
 /*
- * Copy exactly size bytes from the socket to out. Returns 0, or -1 after
- * printing why.
+ * Copy exactly size bytes from the socket to out. Returns 0, or -1 with
+ * the reason in why.
  */
-static int copy_download(int sock, int out, const char *name, long long size)
+static int copy_download(int sock, int out, const char *name, long long size,
+                         char *why, size_t whylen)
 {
 	/* TODO(03.9): Loop until size bytes are copied: read() at most CHUNK
 	 * bytes (never more than what is left: bytes after the file are not
 	 * part of it), write_all() them to out, progress(name, done, size).
 	 * read() returning 0 before the end means the server stopped early:
-	 * say how many bytes came ("got N of M bytes") and return -1. */
+	 * say in why how many bytes came ("got N of M bytes") and return -1;
+	 * any other failure: its reason in why, -1. */
 	(void)sock;
 	(void)out;
 	(void)name;
 	(void)size;
+	(void)why;
+	(void)whylen;
 	(void)progress; /* silences "unused": call it instead */
 	np_todo("03.9");
 }
 
 /*
  * Download name into out_path ("-": stdout). A file is written under a
- * temporary name next to it and renamed when complete. Returns 0 or -1.
+ * temporary name next to it and renamed when complete. Returns 0, or -1
+ * with the reason in why.
  */
-static int do_get(int sock, const char *name, const char *out_path)
+static int do_get(int sock, const char *name, const char *out_path, char *why,
+                  size_t whylen)
 {
 	char temp[PATH_MAX];
 	long long size;
 	int fd;
 
 	if (send_request(sock, "get", name, -1) < 0) {
-		np_warn("sending the request:");
+		snprintf(why, whylen, "sending the request: %s",
+		         strerror(errno));
 		return -1;
 	}
-	size = read_reply(sock);
+	size = read_reply(sock, why, whylen);
 	if (size < 0)
 		return -1;
 	if (strcmp(out_path, "-") == 0)
-		return copy_download(sock, STDOUT_FILENO, name, size);
+		return copy_download(sock, STDOUT_FILENO, name, size, why,
+		                     whylen);
 	if (snprintf(temp, sizeof temp, "%s.partXXXXXX", out_path) >=
 	    (int)sizeof temp) {
-		np_warn("%s: name too long", out_path);
+		snprintf(why, whylen, "%s: name too long", out_path);
 		return -1;
 	}
 	fd = mkstemp(temp);
 	if (fd < 0) {
-		np_warn("%s:", temp);
+		snprintf(why, whylen, "%s: %s", temp, strerror(errno));
 		return -1;
 	}
-	if (copy_download(sock, fd, name, size) < 0) {
+	if (copy_download(sock, fd, name, size, why, whylen) < 0) {
 		close(fd);
 		unlink(temp);
 		return -1;
 	}
 	if (close(fd) < 0 || rename(temp, out_path) < 0) {
-		np_warn("%s:", out_path);
+		snprintf(why, whylen, "%s: %s", out_path, strerror(errno));
 		unlink(temp);
 		return -1;
 	}
@@ -197,6 +210,7 @@ static void usage(FILE *out)
 int main(int argc, char *argv[])
 {
 	const char *host = "localhost", *port = DEFAULT_PORT, *cmd, *a, *b;
+	char why[PATH_MAX + 256]; /* a path and what went wrong with it */
 	int wait = DEFAULT_WAIT, opt, sock, rc;
 	uint16_t p;
 
@@ -232,12 +246,17 @@ int main(int argc, char *argv[])
 	if (np_ignore_sigpipe() < 0)
 		np_die("sigaction:");
 	show_progress = isatty(STDERR_FILENO);
-	sock = connect_to(host, port);
+	sock = np_connect(host, port, SOCK_STREAM);
 	if (sock < 0)
-		return 1;
+		np_die("connect to %s port %s:", host, port);
 	if (np_set_timeouts(sock, wait) < 0)
 		np_die("setsockopt:");
-	rc = strcmp(cmd, "put") == 0 ? do_put(sock, a, b) : do_get(sock, a, b);
+	if (strcmp(cmd, "put") == 0)
+		rc = do_put(sock, a, b, why, sizeof why);
+	else
+		rc = do_get(sock, a, b, why, sizeof why);
+	if (rc < 0)
+		np_warn("%s", why);
 	close(sock);
 	return rc == 0 ? 0 : 1;
 }

@@ -9,6 +9,11 @@
  *	+----------------+----------------------------+-------------------+
  *	| uint32 len, BE | len bytes: UTF-8 JSON obj  | payload (if any)  |
  *	+----------------+----------------------------+-------------------+
+ *
+ * It frames bytes on a connection and nothing else: the programs get their
+ * sockets from np-net.h (np_listen(), np_connect()). Like every helper it
+ * prints nothing: it returns -1 (or a FRAME_ code) with errno set, or
+ * FRAME_BAD with the reason in err, for the peer to be told.
  */
 #ifndef FRAME_H
 #define FRAME_H
@@ -58,18 +63,5 @@ int send_object(int fd, struct json_writer *w);
  * Returns 0, or -1 (errno).
  */
 int send_error(int fd, const char *message);
-
-/*
- * Connect to host:port, trying every address the name has (lesson 02).
- * Returns the socket, or -1 after printing why.
- */
-int connect_to(const char *host, const char *port);
-
-/*
- * Listen on the numeric address addr, port port, with SO_REUSEADDR and a
- * SOMAXCONN backlog (lesson 01). Returns the socket, or -1 after printing
- * why.
- */
-int listen_on(const char *addr, const char *port);
 
 #endif

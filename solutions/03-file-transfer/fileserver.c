@@ -10,6 +10,7 @@
  * See README.md beside this file.
  */
 #include "frame.h"
+#include "np-net.h"
 #include "np.h"
 
 #include <dirent.h>
@@ -17,7 +18,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,21 +334,23 @@ static void handle_client(int fd, const struct sockaddr *peer)
 
 /*
  * Remove temporary files a crash may have left: they were never renamed,
- * so they hold no complete upload.
+ * so they hold no complete upload. Returns 0, or -1 with errno set if the
+ * store cannot be read.
  */
-static void remove_stale_uploads(void)
+static int remove_stale_uploads(void)
 {
 	char path[PATH_MAX];
 	struct dirent *e;
 	DIR *d = opendir(store);
 
 	if (d == NULL)
-		np_die("open the store %s:", store);
+		return -1;
 	while ((e = readdir(d)) != NULL)
 		if (strncmp(e->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0 &&
 		    store_path(path, sizeof path, e->d_name) == 0)
 			unlink(path);
 	closedir(d);
+	return 0;
 }
 
 static void serve(int listen_fd, int timeout)
@@ -389,23 +391,23 @@ static void usage(FILE *out)
 /*
  * A write past the file size limit (RLIMIT_FSIZE) sends SIGXFSZ, which
  * kills by default; ignored, it is one more EFBIG for that upload.
+ * Returns 0, or -1 with errno set.
  */
-static void ignore_file_size_signal(void)
+static int ignore_file_size_signal(void)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGXFSZ, &sa, NULL) < 0)
-		np_die("sigaction:");
+	return sigaction(SIGXFSZ, &sa, NULL);
 }
 
-static int bad_usage(const char *what, const char *arg)
+/* Say what is wrong on the command line, then the usage, on stderr. */
+static void bad_usage(const char *what, const char *arg)
 {
 	np_warn("%s: %s", what, arg);
 	usage(stderr);
-	return 2;
 }
 
 int main(int argc, char *argv[])
@@ -422,18 +424,21 @@ int main(int argc, char *argv[])
 			addr = optarg;
 			break;
 		case 'p':
-			if (np_parse_port(optarg, &p) < 0)
-				return bad_usage("bad port", optarg);
-			break;
+			if (np_parse_port(optarg, &p) == 0)
+				break;
+			bad_usage("bad port", optarg);
+			return 2;
 		case 'd':
-			if (*optarg == '\0')
-				return bad_usage("bad store", optarg);
 			store = optarg;
-			break;
+			if (*optarg != '\0')
+				break;
+			bad_usage("bad store", optarg);
+			return 2;
 		case 't':
-			if (np_parse_seconds(optarg, &timeout) < 0)
-				return bad_usage("bad timeout", optarg);
-			break;
+			if (np_parse_seconds(optarg, &timeout) == 0)
+				break;
+			bad_usage("bad timeout", optarg);
+			return 2;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -442,19 +447,21 @@ int main(int argc, char *argv[])
 			return 2;
 		}
 	}
-	if (optind != argc)
-		return bad_usage("unexpected argument", argv[optind]);
+	if (optind != argc) {
+		bad_usage("unexpected argument", argv[optind]);
+		return 2;
+	}
 
-	if (np_catch_signals() < 0)
+	if (np_catch_signals() < 0 || ignore_file_size_signal() < 0)
 		np_die("sigaction:");
-	ignore_file_size_signal();
 	if (mkdir(store, 0777) < 0 && errno != EEXIST)
 		np_die("create the store %s:", store);
-	remove_stale_uploads();
+	if (remove_stale_uploads() < 0)
+		np_die("open the store %s:", store);
 	snprintf(port, sizeof port, "%u", (unsigned)p);
-	fd = listen_on(addr, port);
+	fd = np_listen(addr, port, SOCK_STREAM, SOMAXCONN);
 	if (fd < 0)
-		return 1;
+		np_die("listen on %s port %s:", addr, port);
 	if (np_print_ready(fd) < 0)
 		np_die("writing the ready line:");
 	serve(fd, timeout);

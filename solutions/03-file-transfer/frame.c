@@ -4,12 +4,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 int read_exact(int fd, void *buf, size_t len)
@@ -149,62 +147,4 @@ int send_error(int fd, const char *message)
 	json_add_string(&w, "status", "error", 5);
 	json_add_string(&w, "message", message, strlen(message));
 	return send_object(fd, &w);
-}
-
-int connect_to(const char *host, const char *port)
-{
-	struct addrinfo hints, *res, *ai;
-	char addr[NP_ADDRSTRLEN];
-	int fd = -1, rc;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0) {
-		np_warn("%s port %s: %s", host, port, gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		np_warn("connect to %s:",
-		        np_format_addr(ai->ai_addr, addr, sizeof addr));
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	return fd;
-}
-
-int listen_on(const char *addr, const char *port)
-{
-	struct addrinfo hints, *res, *ai;
-	int fd = -1, one = 1, rc;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
-	rc = getaddrinfo(addr, port, &hints, &res);
-	if (rc != 0) {
-		np_warn("address %s: %s", addr, gai_strerror(rc));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd >= 0 &&
-		    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-		               sizeof one) == 0 &&
-		    bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, SOMAXCONN) == 0)
-			break;
-		np_warn("listen on %s port %s:", addr, port);
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	return fd;
 }

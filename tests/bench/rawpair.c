@@ -10,6 +10,7 @@
  * Both copy through one CHUNK-sized buffer, as the lesson's programs do.
  */
 #include "frame.h"
+#include "np-net.h"
 #include "np.h"
 
 #include <fcntl.h>
@@ -39,10 +40,10 @@ out:
 
 static int receive(const char *path)
 {
-	int lfd = listen_on("127.0.0.1", "0"), fd, out;
+	int lfd = np_listen("127.0.0.1", "0", SOCK_STREAM, SOMAXCONN), fd, out;
 
 	if (lfd < 0)
-		return 1;
+		np_die("listen on 127.0.0.1:");
 	if (np_print_ready(lfd) < 0)
 		np_die("ready line:");
 	fd = accept(lfd, NULL, NULL);
@@ -58,7 +59,8 @@ static int receive(const char *path)
 
 static int send_file(const char *path, const char *port)
 {
-	int fd = connect_to("127.0.0.1", port), in = open(path, O_RDONLY);
+	int fd = np_connect("127.0.0.1", port, SOCK_STREAM);
+	int in = open(path, O_RDONLY);
 
 	if (fd < 0 || in < 0)
 		np_die("connect or open %s:", path);
