@@ -214,6 +214,15 @@ static int become_child(struct children *ch, int listen_fd)
 	return sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* In a child: echo the client's lines until it leaves or a stop comes (a
+ * failure is logged), then close the connection. */
+static void serve_client(struct client *c)
+{
+	if (echo_lines(c->fd) < 0)
+		np_warn("client %s:", c->who);
+	close(c->fd);
+}
+
 /*
  * Accept the next client and fork a child to serve it (a failure is
  * logged, and only that client is turned away). In the child it returns
@@ -294,9 +303,7 @@ int main(int argc, char *argv[])
 	if (c.fd >= 0) {
 		if (become_child(&ch, listen_fd) < 0)
 			np_die("client %s: child set-up:", c.who);
-		if (echo_lines(c.fd) < 0)
-			np_warn("client %s:", c.who);
-		close(c.fd);
+		serve_client(&c);
 		return 0;
 	}
 	if (rc < 0)
