@@ -6,6 +6,7 @@
  */
 #include "lines.h"
 #include "net.h"
+#include "np-net.h"
 #include "np.h"
 
 #include <errno.h>
@@ -24,17 +25,18 @@ static void usage(FILE *out)
 	        "Send each line of stdin to a line server and print its "
 	        "reply; \"exit\" ends.\n"
 	        "  -a HOST     server (default localhost)\n"
-	        "  -p PORT     port (default %d)\n"
+	        "  -p PORT     port (default %s)\n"
 	        "  -w SECONDS  how long to wait for a reply (default %d)\n",
 	        np_progname, DEFAULT_PORT, DEFAULT_WAIT);
 }
 
 /*
  * Read the user's next line from stdin: *line and *len (without its '\n').
- * Returns 1, 0 at the end of stdin, or -1 after saying what went wrong
- * (a read error, a line too long).
+ * Returns 1, 0 at the end of stdin, or -1 with why (whylen bytes) saying
+ * what went wrong (a read error, a line too long).
  */
-static int user_line(struct linebuf *in, const char **line, size_t *len)
+static int user_line(struct linebuf *in, const char **line, size_t *len,
+                     char *why, size_t whylen)
 {
 	enum line_result res;
 
@@ -42,7 +44,8 @@ static int user_line(struct linebuf *in, const char **line, size_t *len)
 		ssize_t n;
 
 		if (res == LINE_TOO_LONG) {
-			np_warn("a line longer than %d bytes", LINE_MAX_LEN);
+			snprintf(why, whylen, "a line longer than %d bytes",
+			         LINE_MAX_LEN);
 			return -1;
 		}
 		if (isatty(STDIN_FILENO)) {
@@ -52,12 +55,10 @@ static int user_line(struct linebuf *in, const char **line, size_t *len)
 		n = line_fill(in, STDIN_FILENO);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			np_warn("stdin:");
-			return -1;
-		}
-		if (n == 0)
-			return 0;
+		if (n < 0)
+			snprintf(why, whylen, "stdin: %s", strerror(errno));
+		if (n <= 0)
+			return (int)n;
 	}
 	(*len)--;
 	return 1;
@@ -65,30 +66,34 @@ static int user_line(struct linebuf *in, const char **line, size_t *len)
 
 /*
  * Send each of the user's lines to the server on fd and print its reply,
- * until "exit" or the end of stdin. Returns 0, or 1 after printing why
- * the conversation broke.
+ * until "exit" or the end of stdin. Returns 0, or -1 with why (whylen
+ * bytes) saying what broke the conversation, for main to report.
  */
-static int chat(int fd, int wait)
+static int chat(int fd, int wait, char *why, size_t whylen)
 {
-	/* TODO(04.11): Loop: user_line() gives the next line (0: done,
-	 * return 0; -1: it said why, return 1); the line "exit" ends it
-	 * too, and is not sent. Send the
-	 * line with its '\n' (send_all; the line and "\n" may go in two
-	 * calls). Then read the reply with a struct linebuf on fd:
-	 * line_fill() until line_next() gives a whole line. 0 from
-	 * line_fill() means the server closed; -1 with EAGAIN means no
-	 * reply within the -w time (np_set_timeouts was called): say which
-	 * with np_warn() and return 1. Print "server >>> REPLY\n" (REPLY
-	 * without its '\n') and fflush(stdout). line_free() both buffers. */
+	/* TODO(04.11): For each line user_line() gives, send it with its
+	 * '\n' (send_all_or_stop()), read the server's reply as one whole
+	 * line, however many reads that takes, and print it as "server >>>
+	 * REPLY" on stdout (REPLY without its '\n'), flushed. The line
+	 * "exit" (not sent) or the end of stdin ends it: return 0. Anything
+	 * else that ends it returns -1 with why saying what (user_line()
+	 * fills it itself; otherwise snprintf() one of "send: REASON", "the
+	 * server closed the connection", "no reply within N s" (the socket
+	 * has a receive timeout of -w seconds: a read fails with EAGAIN), "a
+	 * reply longer than 65536 bytes", "recv: REASON"; REASON:
+	 * strerror(errno)). Free both line buffers on every way out. */
 	(void)fd;
 	(void)wait;
+	(void)why;
+	(void)whylen;
 	(void)user_line;
 	np_todo("04.11");
 }
 
 int main(int argc, char *argv[])
 {
-	const char *host = "localhost", *port = "8888";
+	const char *host = "localhost", *port = DEFAULT_PORT;
+	char why[256];
 	int opt, fd, wait = DEFAULT_WAIT, rc;
 	uint16_t p;
 
@@ -128,12 +133,13 @@ int main(int argc, char *argv[])
 	}
 	if (np_ignore_sigpipe() < 0)
 		np_die("sigaction:");
-	fd = net_connect(host, port);
+	fd = np_connect(host, port, SOCK_STREAM);
 	if (fd < 0)
-		return 1;
+		np_die("connect to %s port %s:", host, port);
 	if (np_set_timeouts(fd, wait) < 0)
 		np_die("setsockopt:");
-	rc = chat(fd, wait);
+	if ((rc = chat(fd, wait, why, sizeof why)) < 0)
+		np_warn("%s", why);
 	close(fd);
-	return rc;
+	return rc < 0;
 }

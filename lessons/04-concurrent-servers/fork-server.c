@@ -20,11 +20,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The children still running (so SIGTERM can be passed on to them). */
-static pid_t *children;
-static size_t nchildren, children_cap;
+/* The parent's bookkeeping: the children still running, so that SIGTERM
+ * can be passed on to them. */
+struct children {
+	pid_t *pids;
+	size_t n, cap;
+};
 
-/* SIGCHLD wakes the accept loop through a pipe of its own. */
+/* A client, and in a child the connection it serves. */
+struct client {
+	int fd; /* -1: none */
+	char who[NP_ADDRSTRLEN];
+};
+
+/*
+ * SIGCHLD wakes the accept loop through a pipe of its own. It stays at
+ * file scope because on_sigchld() must reach it, and a signal handler gets
+ * no argument but the signal's number. Nothing else lives here.
+ */
 static int chld_pipe[2] = {-1, -1};
 
 static void on_sigchld(int sig)
@@ -38,52 +51,53 @@ static void on_sigchld(int sig)
 	errno = saved;
 }
 
-static void catch_sigchld(void)
+/* Make SIGCHLD write to chld_pipe. Returns 0, or -1 with errno set. */
+static int catch_sigchld(void)
 {
 	struct sigaction sa;
 	int i;
 
 	if (pipe(chld_pipe) < 0)
-		np_die("pipe:");
+		return -1;
 	for (i = 0; i < 2; i++)
 		if (np_set_nonblocking(chld_pipe[i]) < 0 ||
 		    fcntl(chld_pipe[i], F_SETFD, FD_CLOEXEC) < 0)
-			np_die("fcntl:");
+			return -1;
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 	sa.sa_handler = on_sigchld;
-	if (sigaction(SIGCHLD, &sa, NULL) < 0)
-		np_die("sigaction:");
+	return sigaction(SIGCHLD, &sa, NULL);
 }
 
-static void forget_child(pid_t pid)
+static void forget_child(struct children *ch, pid_t pid)
 {
 	size_t i;
 
-	for (i = 0; i < nchildren; i++)
-		if (children[i] == pid) {
-			children[i] = children[--nchildren];
+	for (i = 0; i < ch->n; i++)
+		if (ch->pids[i] == pid) {
+			ch->pids[i] = ch->pids[--ch->n];
 			return;
 		}
 }
 
-static int remember_child(pid_t pid)
+static int remember_child(struct children *ch, pid_t pid)
 {
-	if (nchildren == children_cap) {
-		size_t cap = children_cap ? children_cap * 2 : 64;
-		pid_t *p = realloc(children, cap * sizeof *p);
+	if (ch->n == ch->cap) {
+		size_t cap = ch->cap ? ch->cap * 2 : 64;
+		pid_t *p = realloc(ch->pids, cap * sizeof *p);
 
 		if (p == NULL)
 			return -1;
-		children = p;
-		children_cap = cap;
+		ch->pids = p;
+		ch->cap = cap;
 	}
-	children[nchildren++] = pid;
+	ch->pids[ch->n++] = pid;
 	return 0;
 }
 
-/* Wait until a client connects (1), SIGCHLD arrived (2) or SIGTERM (0). */
+/* Wait until a client connects (1), SIGCHLD arrived (2) or SIGTERM (0).
+ * Returns -1 with errno set if poll() fails. */
 static int wait_event(int listen_fd)
 {
 	struct pollfd p[3] = {{.fd = listen_fd, .events = POLLIN},
@@ -113,18 +127,19 @@ static int wait_event(int listen_fd)
 
 /*
  * Reap every child that has ended, without blocking (block: wait for all
- * of them). A child that did not exit 0 is reported.
+ * of them), and forget it. A child that did not exit 0 is reported.
  */
-static void reap_children(int block)
+static void reap_children(struct children *ch, int block)
 {
-	/* TODO(04.7): Call waitpid(-1, &status, block ? 0 : WNOHANG) until
-	 * it returns 0 (children still run, none ended) or -1 (ECHILD: no
-	 * children at all; EINTR: call again). For each pid it returns,
-	 * forget_child(pid), and if the child did not exit with status 0,
-	 * np_warn("child PID killed by signal N") (WIFSIGNALED, WTERMSIG)
-	 * or np_warn("child PID exited with status N") (WIFEXITED,
-	 * WEXITSTATUS): the tests look for these lines. One SIGCHLD may
-	 * stand for several ended children: that is why it loops. */
+	/* TODO(04.7): Collect the exit status of every child that has
+	 * ended (waitpid()), and only those unless block is set: then wait
+	 * until no child is left (ECHILD). One SIGCHLD may stand for
+	 * several children: reap until none is left to reap now. Each pid
+	 * reaped leaves ch (forget_child()). A child that did not exit with
+	 * status 0 is reported on stderr, as "child PID killed by signal N"
+	 * or "child PID exited with status N" (np_warn(); the tests look for
+	 * these lines). EINTR is no reason to stop. */
+	(void)ch;
 	(void)block;
 	(void)forget_child;
 	np_todo("04.7");
@@ -146,12 +161,43 @@ static void restore_signals(const sigset_t *old)
 	sigprocmask(SIG_SETMASK, old, NULL);
 }
 
-/* In the child: serve the client on fd, then exit. Never returns. */
-static _Noreturn void child(int listen_fd, int fd, const char *who)
+/*
+ * Fork a child to serve the connection fd. Returns, like fork(), the
+ * child's pid in the parent, or 0 in the child, where SIGINT and SIGTERM
+ * stay blocked until become_child() gives it a stop pipe of its own.
+ * Returns -1 with errno set if no child serves fd.
+ */
+static pid_t start_child(struct children *ch, int fd)
+{
+	/* TODO(04.6): Fork a child process to serve fd. Returns as fork()
+	 * does: 0 in the child (its caller then serves fd there), the
+	 * child's pid in the parent, where by then the child is in ch
+	 * (remember_child()) and the parent's copy of fd is closed (kept,
+	 * the client would see no EOF when the child closes, and the parent
+	 * would run out of descriptors). If fork() or remember_child()
+	 * fails: -1 with errno set, fd still open for the caller, and no
+	 * child left running (one not in ch could never be stopped: SIGTERM
+	 * it). Limits: no stdio output may be waiting at fork() (it would
+	 * be printed twice); SIGINT and SIGTERM stay blocked
+	 * (block_stop_signals()) from before fork() until the child has its
+	 * own stop pipe, and the parent restores its mask at once. */
+	(void)ch;
+	(void)fd;
+	(void)remember_child;
+	(void)block_stop_signals;
+	(void)restore_signals;
+	np_todo("04.6");
+}
+
+/*
+ * In a new child: drop what belongs to the parent (the listening socket,
+ * the SIGCHLD pipe and handler, the list of children), take a stop pipe of
+ * its own, then let SIGINT and SIGTERM in. Returns 0, or -1 with errno set.
+ */
+static int become_child(struct children *ch, int listen_fd)
 {
 	struct sigaction sa;
 	sigset_t none;
-	int rc;
 
 	close(listen_fd);
 	close(chld_pipe[0]);
@@ -160,82 +206,111 @@ static _Noreturn void child(int listen_fd, int fd, const char *who)
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
-	free(children);
-	/* A stop pipe of our own, then the signals held since fork(). */
+	free(ch->pids);
+	*ch = (struct children){NULL, 0, 0};
 	if (np_catch_signals() < 0)
-		np_die("sigaction:");
+		return -1;
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	rc = echo_lines(fd);
-	if (rc < 0)
-		np_warn("client %s:", who);
-	close(fd);
-	exit(0);
+	return sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* Serve the client on fd in a new child process. Returns 0, or -1. */
-static int start_child(int listen_fd, int fd, const char *who)
+/* In a child: echo the client's lines until it leaves or a stop comes (a
+ * failure is logged), then close the connection. */
+static void serve_client(struct client *c)
 {
-	/* TODO(04.6): fflush(NULL) first: a child inherits a copy of the
-	 * unwritten stdio buffers and would print them a second time.
-	 * fork() between block_stop_signals() and restore_signals(&old):
-	 * until the child has its own stop pipe, a SIGTERM meant for it
-	 * must wait. In the child (fork returned 0): child(listen_fd, fd,
-	 * who), which never returns (it unblocks them itself). In the
-	 * parent: remember_child(pid) (if that fails, kill the child with
-	 * SIGTERM: it could not be stopped later), and close(fd): the child
-	 * has its own copy; if the parent kept it, the client would see no
-	 * EOF when the child closes, and the parent would run out of
-	 * descriptors. fork() failing: return -1 (the caller closes fd). */
-	(void)listen_fd;
-	(void)fd;
-	(void)who;
-	(void)child;
-	(void)remember_child;
-	(void)block_stop_signals;
-	(void)restore_signals;
-	np_todo("04.6");
+	if (echo_lines(c->fd) < 0)
+		np_warn("client %s:", c->who);
+	close(c->fd);
+}
+
+/*
+ * Accept the next client and fork a child to serve it (a failure is
+ * logged, and only that client is turned away). In the child it returns
+ * with c->fd the connection to serve; in the parent c->fd is -1.
+ */
+static void take_client(struct children *ch, int listen_fd, struct client *c)
+{
+	pid_t pid;
+
+	c->fd = accept_client(listen_fd, c->who, sizeof c->who);
+	if (c->fd < 0) {
+		np_warn("accept:");
+		return;
+	}
+	pid = start_child(ch, c->fd);
+	if (pid < 0) {
+		np_warn("client %s: fork:", c->who);
+		close(c->fd);
+	}
+	if (pid != 0)
+		c->fd = -1;
+}
+
+/*
+ * The parent's loop: reap the children that ended, accept each client and
+ * fork a child for it. Returns 0 once SIGINT or SIGTERM arrived, -1 with
+ * errno set if waiting failed; and in a new child, 0 with c->fd the
+ * connection it must serve.
+ */
+static int accept_loop(struct children *ch, int listen_fd, struct client *c)
+{
+	int ev = 0;
+
+	while (c->fd < 0 && (ev = wait_event(listen_fd)) > 0) {
+		reap_children(ch, 0);
+		if (ev == 1)
+			take_client(ch, listen_fd, c);
+	}
+	return ev < 0 ? -1 : 0;
+}
+
+/* SIGTERM every child still running and wait until each has ended. */
+static void stop_children(struct children *ch)
+{
+	size_t i;
+
+	for (i = 0; i < ch->n; i++)
+		kill(ch->pids[i], SIGTERM);
+	reap_children(ch, 1);
+	free(ch->pids);
 }
 
 int main(int argc, char *argv[])
 {
-	int listen_fd, ev;
-	size_t i;
+	struct server_args args = {.about = "Echo lines to many clients at "
+	                                    "once: a process per connection."};
+	struct children ch = {NULL, 0, 0};
+	struct client c = {.fd = -1};
+	enum server_cmd cmd;
+	int listen_fd, rc;
 
 	np_progname = "fork-server";
-	listen_fd = server_start(argc, argv,
-	                         "Echo lines to many clients at once: a "
-	                         "process per connection.",
-	                         NULL);
-	catch_sigchld();
-	while ((ev = wait_event(listen_fd)) > 0) {
-		struct sockaddr_storage peer;
-		socklen_t peerlen = sizeof peer;
-		char who[NP_ADDRSTRLEN];
-		int fd;
-
-		reap_children(0);
-		if (ev != 1)
-			continue;
-		fd = accept(listen_fd, (struct sockaddr *)&peer, &peerlen);
-		if (fd < 0) {
-			accept_failed();
-			continue;
-		}
-		np_format_addr((struct sockaddr *)&peer, who, sizeof who);
-		if (start_child(listen_fd, fd, who) < 0) {
-			np_warn("client %s: fork:", who);
-			close(fd);
-		}
+	if ((cmd = server_parse(argc, argv, &args)) != SERVER_RUN) {
+		fputs(args.text, cmd == SERVER_HELP ? stdout : stderr);
+		return cmd == SERVER_HELP ? 0 : 2;
 	}
-	if (ev < 0)
+	if (catch_sigchld() < 0)
+		np_die("SIGCHLD:");
+	if ((listen_fd = server_listen(&args)) < 0)
+		np_die("listen on %s port %s:", args.addr, args.port);
+	if (np_print_ready(listen_fd) < 0)
+		np_die("ready line:");
+	rc = accept_loop(&ch, listen_fd, &c);
+	/* A child comes back here and ends by returning from main(), not by
+	 * _exit() in a helper: so valgrind and LeakSanitizer, which check at
+	 * exit, check every child too. (fflush(NULL) before fork() left no
+	 * output for exit() to print twice, and nothing uses atexit().) */
+	if (c.fd >= 0) {
+		if (become_child(&ch, listen_fd) < 0)
+			np_die("client %s: child set-up:", c.who);
+		serve_client(&c);
+		return 0;
+	}
+	if (rc < 0)
 		np_warn("waiting for clients:");
 	close(listen_fd);
-	for (i = 0; i < nchildren; i++)
-		kill(children[i], SIGTERM);
-	reap_children(1);
-	free(children);
+	stop_children(&ch);
 	close(chld_pipe[0]);
 	close(chld_pipe[1]);
-	return ev < 0;
+	return rc < 0;
 }

@@ -8,7 +8,7 @@
 04_thread-server := thread-server.c lines.c net.c
 04_fork-server := fork-server.c lines.c net.c
 04_poll-server := poll-server.c lines.c net.c
-04_chat-client := chat-client.c lines.c net.c
-04_loadgen := loadgen.c net.c
+04_chat-client := chat-client.c lines.c
+04_loadgen := loadgen.c
 04_CFLAGS := -pthread
 04_LDLIBS := -pthread

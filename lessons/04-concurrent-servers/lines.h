@@ -58,12 +58,13 @@ void line_trim(struct linebuf *lb);
 void line_free(struct linebuf *lb);
 
 /*
- * Send all len bytes of buf on the socket fd, however many calls it takes.
- * While the peer does not read, it waits, and gives up when SIGINT or
- * SIGTERM arrives (errno ECANCELED), so a server can always stop. Returns
- * 0, or -1 with errno set.
+ * Send all len bytes of buf on the socket fd, however many calls it takes,
+ * or stop: while the peer does not read, it waits, and gives up when
+ * SIGINT or SIGTERM arrives (errno ECANCELED), so a server can always
+ * stop. (Lesson 01's send_all() never gives up: hence another name.)
+ * Returns 0, or -1 with errno set.
  */
-int send_all(int fd, const char *buf, size_t len);
+int send_all_or_stop(int fd, const char *buf, size_t len);
 
 /*
  * Echo every line that arrives on the connected socket fd back to it until

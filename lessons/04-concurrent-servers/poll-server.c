@@ -35,57 +35,89 @@ struct conn {
 	char who[NP_ADDRSTRLEN];
 };
 
-/* pfds[0] is the listening socket, pfds[1] the stop pipe, pfds[i] for
- * i >= 2 the connection conns[i]. */
-static struct pollfd *pfds;
-static struct conn **conns;
-static size_t nfds, fds_cap;
-static int accept_paused;
+/*
+ * Everything the server watches, passed to each function that needs it
+ * (as Beej's pollserver.c passes its array): pfds[0] is the listening
+ * socket, pfds[1] the stop pipe, pfds[i] for i >= 2 the connection
+ * conns[i].
+ */
+struct pollset {
+	struct pollfd *pfds;
+	struct conn **conns;
+	size_t n, cap;     /* slots in use, slots allocated */
+	int accept_paused; /* out of descriptors: pfds[0] is not watched */
+};
 
-static int add_conn(int fd, const char *who)
+/* The set with the listening socket and the stop pipe. Returns 0, or -1
+ * with errno set. */
+static int pollset_init(struct pollset *ps, int listen_fd)
+{
+	ps->cap = 64;
+	ps->pfds = calloc(ps->cap, sizeof *ps->pfds);
+	ps->conns = calloc(ps->cap, sizeof *ps->conns);
+	if (ps->pfds == NULL || ps->conns == NULL)
+		return -1;
+	ps->pfds[0] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
+	ps->pfds[1] = (struct pollfd){.fd = np_stop_fd(), .events = POLLIN};
+	ps->n = 2;
+	ps->accept_paused = 0;
+	return 0;
+}
+
+/* Add the connection fd to the set. Returns 0, or -1 with errno set. */
+static int add_conn(struct pollset *ps, int fd, const char *who)
 {
 	struct conn *c;
 
-	if (nfds == fds_cap) {
-		size_t cap = fds_cap ? fds_cap * 2 : 64;
-		struct pollfd *p = realloc(pfds, cap * sizeof *p);
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap * 2;
+		struct pollfd *p = realloc(ps->pfds, cap * sizeof *p);
 		struct conn **cs;
 
 		if (p == NULL)
 			return -1;
-		pfds = p;
-		cs = realloc(conns, cap * sizeof *cs);
+		ps->pfds = p;
+		cs = realloc(ps->conns, cap * sizeof *cs);
 		if (cs == NULL)
 			return -1;
-		conns = cs;
-		fds_cap = cap;
+		ps->conns = cs;
+		ps->cap = cap;
 	}
 	c = calloc(1, sizeof *c);
 	if (c == NULL)
 		return -1;
 	c->fd = fd;
 	snprintf(c->who, sizeof c->who, "%s", who);
-	pfds[nfds] = (struct pollfd){.fd = fd, .events = POLLIN};
-	conns[nfds++] = c;
+	ps->pfds[ps->n] = (struct pollfd){.fd = fd, .events = POLLIN};
+	ps->conns[ps->n++] = c;
 	return 0;
 }
 
 /* Close connection i; the last one takes its place. */
-static void drop_conn(size_t i)
+static void drop_conn(struct pollset *ps, size_t i)
 {
-	struct conn *c = conns[i];
+	struct conn *c = ps->conns[i];
 
 	close(c->fd);
 	line_free(&c->in);
 	free(c->out);
 	free(c);
-	nfds--;
-	pfds[i] = pfds[nfds];
-	conns[i] = conns[nfds];
-	if (accept_paused) {
-		accept_paused = 0;
-		pfds[0].events = POLLIN;
+	ps->n--;
+	ps->pfds[i] = ps->pfds[ps->n];
+	ps->conns[i] = ps->conns[ps->n];
+	if (ps->accept_paused) {
+		ps->accept_paused = 0;
+		ps->pfds[0].events = POLLIN;
 	}
+}
+
+/* Close every connection and free the set. */
+static void pollset_free(struct pollset *ps)
+{
+	while (ps->n > 2)
+		drop_conn(ps, ps->n - 1);
+	free(ps->pfds);
+	free(ps->conns);
 }
 
 /* Append len bytes to c's output buffer. Returns 0, or -1. */
@@ -116,19 +148,22 @@ static int queue_output(struct conn *c, const char *data, size_t len)
 	return 0;
 }
 
-/* Accept every connection that is waiting, without blocking. */
-static void accept_clients(int listen_fd)
+/* Accept every connection that is waiting on ps->pfds[0], without
+ * blocking; a failure is logged. */
+static void accept_clients(struct pollset *ps)
 {
-	/* TODO(04.8): accept() until it fails with EAGAIN/EWOULDBLOCK (the
-	 * listening socket is non-blocking: nobody else is waiting). Make
-	 * each new socket non-blocking (np_set_nonblocking) and add_conn()
-	 * it with its address (np_format_addr); if either fails, close it.
-	 * EINTR and ECONNABORTED: try the next. EMFILE or ENFILE (out of
-	 * descriptors): np_warn(), then stop watching the listening socket
-	 * (pfds[0].events = 0, accept_paused = 1) until drop_conn() frees a
-	 * descriptor; otherwise poll() would report it readable again at
-	 * once, for ever. */
-	(void)listen_fd;
+	/* TODO(04.8): Add every client waiting on the listening socket
+	 * (ps->pfds[0].fd, non-blocking) to ps, non-blocking itself
+	 * (np_set_nonblocking()) and named by its address (np_format_addr(),
+	 * add_conn()), and return once none waits (EAGAIN/EWOULDBLOCK). A
+	 * client that cannot be added is closed and logged (np_warn()); one
+	 * that reset while it waited (ECONNABORTED), or EINTR, is no reason
+	 * to stop. Another accept() error is logged; out of descriptors
+	 * (EMFILE, ENFILE), stop watching the listening socket
+	 * (ps->pfds[0].events = 0, ps->accept_paused = 1) until drop_conn()
+	 * frees one: poll() would report it readable again at once, for
+	 * ever. */
+	(void)ps;
 	(void)add_conn;
 	np_todo("04.8");
 }
@@ -177,69 +212,70 @@ static short next_events(const struct conn *c)
 	return ev;
 }
 
-/* Returns 0 once SIGINT or SIGTERM arrived, -1 if poll() failed. */
-static int serve(int listen_fd)
+/* Serve every connection until SIGINT or SIGTERM arrives (returns 0), or
+ * poll() fails (returns -1 with errno set). */
+static int serve(struct pollset *ps)
 {
 	size_t i;
 
 	while (!np_stop) {
-		if (poll(pfds, nfds, -1) < 0) {
+		if (poll(ps->pfds, ps->n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			np_warn("poll:");
 			return -1;
 		}
-		if (pfds[1].revents != 0)
+		if (ps->pfds[1].revents != 0)
 			return 0;
 		/* Backwards: drop_conn() moves the last one into slot i. */
-		for (i = nfds; i-- > 2;) {
-			struct conn *c = conns[i];
-			short rev = pfds[i].revents;
+		for (i = ps->n; i-- > 2;) {
+			struct conn *c = ps->conns[i];
+			struct pollfd *p = &ps->pfds[i];
 
-			if (rev == 0)
+			if (p->revents == 0)
 				continue;
-			if (rev & (POLLIN | POLLHUP | POLLERR) &&
-			    pfds[i].events & POLLIN)
+			if (p->revents & (POLLIN | POLLHUP | POLLERR) &&
+			    p->events & POLLIN)
 				on_readable(c);
 			if (c->out_end > c->out_start && !c->drop)
 				flush_output(c);
-			if (rev & POLLNVAL)
+			if (p->revents & POLLNVAL)
 				c->drop = 1;
 			line_trim(&c->in);
-			pfds[i].events = next_events(c);
-			if (pfds[i].events == 0)
-				drop_conn(i);
+			p->events = next_events(c);
+			if (p->events == 0)
+				drop_conn(ps, i);
 		}
-		if (pfds[0].revents & POLLIN)
-			accept_clients(listen_fd);
+		if (ps->pfds[0].revents & POLLIN)
+			accept_clients(ps);
 	}
 	return 0;
 }
 
 int main(int argc, char *argv[])
 {
+	struct server_args args = {.about = "Echo lines to many clients at "
+	                                    "once: one thread, poll(2), "
+	                                    "non-blocking sockets."};
+	struct pollset ps;
+	enum server_cmd cmd;
 	int listen_fd, rc;
 
 	np_progname = "poll-server";
-	listen_fd = server_start(argc, argv,
-	                         "Echo lines to many clients at once: one "
-	                         "thread, poll(2), non-blocking sockets.",
-	                         NULL);
+	if ((cmd = server_parse(argc, argv, &args)) != SERVER_RUN) {
+		fputs(args.text, cmd == SERVER_HELP ? stdout : stderr);
+		return cmd == SERVER_HELP ? 0 : 2;
+	}
+	if ((listen_fd = server_listen(&args)) < 0)
+		np_die("listen on %s port %s:", args.addr, args.port);
 	if (np_set_nonblocking(listen_fd) < 0)
 		np_die("fcntl:");
-	pfds = calloc(64, sizeof *pfds);
-	conns = calloc(64, sizeof *conns);
-	if (pfds == NULL || conns == NULL)
+	if (pollset_init(&ps, listen_fd) < 0)
 		np_die("out of memory");
-	fds_cap = 64;
-	pfds[0] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
-	pfds[1] = (struct pollfd){.fd = np_stop_fd(), .events = POLLIN};
-	nfds = 2;
-	rc = serve(listen_fd);
-	while (nfds > 2)
-		drop_conn(nfds - 1);
-	free(pfds);
-	free(conns);
+	if (np_print_ready(listen_fd) < 0)
+		np_die("ready line:");
+	if ((rc = serve(&ps)) < 0)
+		np_warn("poll:");
+	pollset_free(&ps);
 	close(listen_fd);
 	return rc < 0;
 }

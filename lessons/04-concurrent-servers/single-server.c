@@ -17,15 +17,29 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum outcome { CLIENT_LEFT, OPERATOR_GONE };
+/* How a conversation ended: what the server does next. */
+enum outcome {
+	CLIENT_LEFT,     /* serve the next client */
+	CLIENT_FAILED,   /* errno says why; serve the next client */
+	OPERATOR_GONE,   /* stdin ended, or SIGINT/SIGTERM came: stop */
+	OPERATOR_FAILED, /* reading stdin failed, errno says why: stop */
+};
+
+/* The operator, at the server's stdin. */
+struct operator_input {
+	struct linebuf in; /* lines typed ahead: they answer the next
+	                    * questions, whichever client asks them */
+	int gone;          /* no answer can come any more: stop serving */
+	int failed;        /* ... because reading stdin failed (logged) */
+};
 
 /*
- * Wait for the operator's next line on stdin (buffered in op). Returns
- * LINE_READY with the line, or LINE_NEED_MORE when stdin ended, failed or
- * SIGTERM arrived.
+ * Wait for the operator's next line on stdin (buffered in op), prompting
+ * on a terminal. Returns 1 with *line and *len (its '\n' included), 0 when
+ * stdin ended or SIGINT/SIGTERM arrived, or -1 with errno set (EMSGSIZE: a
+ * line longer than LINE_MAX_LEN).
  */
-static enum line_result operator_line(struct linebuf *op, const char **line,
-                                      size_t *len)
+static int operator_line(struct linebuf *op, const char **line, size_t *len)
 {
 	enum line_result res;
 
@@ -33,88 +47,102 @@ static enum line_result operator_line(struct linebuf *op, const char **line,
 		ssize_t n;
 
 		if (res == LINE_TOO_LONG) {
-			np_warn("operator line longer than %d bytes",
-			        LINE_MAX_LEN);
-			return LINE_NEED_MORE;
+			errno = EMSGSIZE;
+			return -1;
 		}
 		if (isatty(STDIN_FILENO)) {
 			fputs("reply >>> ", stdout);
 			fflush(stdout);
 		}
-		if (np_wait_readable(STDIN_FILENO) != 1)
-			return LINE_NEED_MORE;
-		n = line_fill(op, STDIN_FILENO);
+		n = np_wait_readable(STDIN_FILENO);
+		if (n == 1)
+			n = line_fill(op, STDIN_FILENO);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return LINE_NEED_MORE;
+			return (int)n;
 	}
-	return LINE_READY;
+	return 1;
 }
 
-/*
- * Talk with the client on fd until it leaves: print each line it sends,
- * answer with the operator's next line. Returns OPERATOR_GONE when stdin
- * ended (nobody is left to answer) or SIGTERM arrived.
- */
+/* Talk with the client on fd until it leaves, the operator is gone or
+ * SIGINT/SIGTERM arrives; see enum outcome. */
 static enum outcome converse(int fd, struct linebuf *op)
 {
-	/* TODO(04.3): Read the client's lines with a struct linebuf of
-	 * your own: np_wait_readable(fd) (0: return OPERATOR_GONE),
-	 * line_fill() (0 or an error: the client left), then for each line
-	 * from line_next(): print "received >>> LINE" (LINE without its
-	 * '\n') on stdout and fflush it, get the reply from
-	 * operator_line() (LINE_NEED_MORE: return OPERATOR_GONE) and
-	 * send_all() it, '\n' included. A line that is too long: say so
-	 * with np_warn() and treat the client as gone. line_free() your
-	 * buffer on the way out. */
+	/* TODO(04.3): Print each line the client sends as "received >>>
+	 * LINE" on stdout (LINE without its '\n'), flushed at once, and
+	 * send back the operator's next line (operator_line(), '\n'
+	 * included) before reading more. Returns CLIENT_LEFT at the
+	 * client's EOF; CLIENT_FAILED with errno set when a read or a send
+	 * fails (EMSGSIZE: a line longer than LINE_MAX_LEN); OPERATOR_GONE
+	 * when operator_line() says no answer can come, or on SIGINT or
+	 * SIGTERM (np_wait_readable() returns 0; send_all_or_stop() fails
+	 * with ECANCELED); OPERATOR_FAILED, errno set, when operator_line()
+	 * fails. Lines come through a struct linebuf of your own: free it on
+	 * every way out. */
 	(void)fd;
 	(void)op;
 	(void)operator_line;
 	np_todo("04.3");
 }
 
-int main(int argc, char *argv[])
+/* Accept the next client and serve it to its end; a failure is logged,
+ * and whether the operator is still there lands in op. */
+static void take_client(int listen_fd, int echo, struct operator_input *op)
 {
-	struct linebuf op = LINEBUF_INIT;
-	int echo = 0, listen_fd, ready;
+	char who[NP_ADDRSTRLEN];
+	enum outcome out;
+	int fd = accept_client(listen_fd, who, sizeof who);
 
-	np_progname = "single-server";
-	listen_fd = server_start(argc, argv,
-	                         "Serve one client at a time: the operator "
-	                         "answers each line (or -e echoes it).",
-	                         &echo);
-	while ((ready = np_wait_readable(listen_fd)) == 1) {
-		struct sockaddr_storage peer;
-		socklen_t peerlen = sizeof peer;
-		char who[NP_ADDRSTRLEN];
-		enum outcome out = CLIENT_LEFT;
-		int fd = accept(listen_fd, (struct sockaddr *)&peer, &peerlen);
-
-		if (fd < 0) {
-			accept_failed();
-			continue;
-		}
-		np_format_addr((struct sockaddr *)&peer, who, sizeof who);
-		printf("client %s connected\n", who);
-		fflush(stdout);
-		if (echo) {
-			if (echo_lines(fd) < 0)
-				np_warn("client %s:", who);
-		} else {
-			out = converse(fd, &op);
-		}
-		close(fd);
-		if (out == OPERATOR_GONE || np_stop)
-			break;
+	if (fd < 0) {
+		np_warn("accept:");
+		return;
+	}
+	printf("client %s connected\n", who);
+	fflush(stdout);
+	if (echo)
+		out = echo_lines(fd) < 0 ? CLIENT_FAILED : CLIENT_LEFT;
+	else
+		out = converse(fd, &op->in);
+	if (out == CLIENT_FAILED)
+		np_warn("client %s:", who);
+	if (out == OPERATOR_FAILED)
+		np_warn("operator's input:");
+	close(fd);
+	op->gone = out == OPERATOR_GONE || out == OPERATOR_FAILED;
+	op->failed = out == OPERATOR_FAILED;
+	if (!op->gone && !np_stop) {
 		printf("client %s left; waiting for the next one\n", who);
 		fflush(stdout);
 	}
+}
+
+int main(int argc, char *argv[])
+{
+	struct server_args args = {.about = "Serve one client at a time: the "
+	                                    "operator answers each line (or "
+	                                    "-e echoes it).",
+	                           .takes_e = 1};
+	struct operator_input op = {LINEBUF_INIT, 0, 0};
+	enum server_cmd cmd;
+	int listen_fd, ready = 0;
+
+	np_progname = "single-server";
+	if ((cmd = server_parse(argc, argv, &args)) != SERVER_RUN) {
+		fputs(args.text, cmd == SERVER_HELP ? stdout : stderr);
+		return cmd == SERVER_HELP ? 0 : 2;
+	}
+	if ((listen_fd = server_listen(&args)) < 0)
+		np_die("listen on %s port %s:", args.addr, args.port);
+	if (np_print_ready(listen_fd) < 0)
+		np_die("ready line:");
+	while (!op.gone && (ready = np_wait_readable(listen_fd)) == 1)
+		take_client(listen_fd, args.echo, &op);
 	if (ready < 0)
 		np_warn("waiting for clients:");
-	if (!np_stop && ready >= 0)
+	if (op.gone && !op.failed && !np_stop)
 		printf("no more operator input; stopping\n");
-	line_free(&op);
+	line_free(&op.in);
 	close(listen_fd);
-	return ready < 0;
+	return ready < 0 || op.failed;
 }

@@ -88,7 +88,7 @@ void line_free(struct linebuf *lb)
 	lb->cap = lb->start = lb->end = 0;
 }
 
-int send_all(int fd, const char *buf, size_t len)
+int send_all_or_stop(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
 		struct pollfd p[2] = {{.fd = fd, .events = POLLOUT},
@@ -114,13 +114,15 @@ int send_all(int fd, const char *buf, size_t len)
 
 int echo_lines(int fd)
 {
-	/* TODO(04.2): Loop: wait with np_wait_readable(fd) (0 means SIGTERM
-	 * arrived: return 0), line_fill() (0 is EOF: return 0; retry on
-	 * EINTR), then send back every whole line line_next() gives. The
-	 * lines of one read lie next to each other, so one send_all() can
-	 * carry them all: fewer system calls when a client sends many. A
-	 * line that is too long: set errno to EMSGSIZE and return -1.
-	 * line_free() the buffer on every way out. */
+	/* TODO(04.2): Echo every whole line that arrives on fd back to it,
+	 * byte for byte, until the client's EOF or SIGINT/SIGTERM (both:
+	 * return 0; a stop shows as np_wait_readable() returning 0 or
+	 * send_all_or_stop() failing with ECANCELED), a line longer than
+	 * LINE_MAX_LEN (-1 with errno EMSGSIZE), or another error (-1; EINTR
+	 * is none: read again). Wait only in np_wait_readable() and
+	 * send_all_or_stop(), so a stop is always seen. The lines one read
+	 * brought lie side by side in the buffer: one send can carry them
+	 * all. Free the buffer on every way out. */
 	/* BEGIN SOLUTION */
 	struct linebuf lb = LINEBUF_INIT;
 	int rc = -1;
@@ -148,7 +150,7 @@ int echo_lines(int fd)
 				first = line;
 			total += len;
 		}
-		if (total > 0 && send_all(fd, first, total) < 0) {
+		if (total > 0 && send_all_or_stop(fd, first, total) < 0) {
 			if (errno == ECANCELED)
 				rc = 0;
 			break;
