@@ -304,7 +304,10 @@ static int fx_init(struct fixture *fx, const struct ss_server_ops *parent,
 {
 	memset(fx, 0, sizeof *fx);
 	reset_seen();
+	/* A class of our own: a copy keeps the parent's address_family and
+	 * socket_type; the name is only for messages. */
 	fx->ops = *parent;
+	fx->ops.name = "TestServer";
 	fx->ops.handle_error = t_handle_error;
 	fx->ops.handle_timeout = t_handle_timeout;
 	fx->b.parent = parent;
@@ -1032,6 +1035,33 @@ static int case_unix_toolong(void)
 	return 0;
 }
 
+/* Python's address_family: a class that names one family refuses the
+ * other's address, before anything is created. */
+static int case_family(void)
+{
+	struct ss_server_ops v6only = ss_tcp_server_ops;
+	struct ss_server s;
+	int before = lowest_free_fd(), after;
+
+	v6only.address_family = AF_INET6;
+	if (ss_server_init(&s, &v6only, "127.0.0.1", "0", &echo, SS_SYNC) ==
+	    0) {
+		ss_server_close(&s);
+		return fail("a class of address_family AF_INET6 on 127.0.0.1: "
+		            "expected ss_server_init() to fail, it succeeded");
+	}
+	if (errno != EAFNOSUPPORT)
+		return fail("a class of address_family AF_INET6 on 127.0.0.1: "
+		            "expected EAFNOSUPPORT, got %s",
+		            strerror(errno));
+	after = lowest_free_fd();
+	if (after != before)
+		return fail("expected no descriptor left open, the lowest "
+		            "free went from %d to %d",
+		            before, after);
+	return 0;
+}
+
 static int case_unix_unlink(void)
 {
 	struct fixture fx, other;
@@ -1070,6 +1100,9 @@ static const struct {
         {"05.1 port 0 becomes the real port in s->address; the socket "
          "listens, SO_REUSEADDR set",
          case_port0},
+        {"05.1 a class of address_family AF_INET6 refuses an IPv4 address "
+         "(EAFNOSUPPORT), nothing left open",
+         case_family},
         {"05.2 05.3 05.4 TCP echo through a handler: setup, handle, finish "
          "each once",
          case_echo},

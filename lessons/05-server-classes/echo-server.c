@@ -6,7 +6,7 @@
  *	            [-m sync|thread|fork]
  *
  * Streams are echoed back until EOF; each datagram is sent back to its
- * sender. This file is given: the exercise is sockserver.c.
+ * sender. This file is given: the exercise is the library, sockserver-*.c.
  */
 #include "np.h"
 #include "sockserver.h"
@@ -76,7 +76,10 @@ static void on_stop(int sig)
 	ss_request_shutdown(&server);
 }
 
-static void catch_stop_signals(void)
+/* SIGINT and SIGTERM stop the server; SIGPIPE is ignored, so a client
+ * that leaves is an EPIPE for its handler, not the end of the server.
+ * Returns 0, or -1 with errno set. */
+static int catch_stop_signals(void)
 {
 	struct sigaction sa;
 
@@ -86,9 +89,8 @@ static void catch_stop_signals(void)
 	sa.sa_handler = on_stop;
 	if (sigaction(SIGINT, &sa, NULL) < 0 ||
 	    sigaction(SIGTERM, &sa, NULL) < 0)
-		np_die("sigaction:");
-	if (np_ignore_sigpipe() < 0)
-		np_die("sigaction:");
+		return -1;
+	return np_ignore_sigpipe();
 }
 
 static void usage(FILE *out)
@@ -106,13 +108,6 @@ static void usage(FILE *out)
 	fprintf(out, "  -s    unix/unixgram: socket path (default %s)\n",
 	        DEFAULT_PATH);
 	fprintf(out, "  -m    sync (default), thread or fork\n");
-}
-
-static int bad_usage(const char *what, const char *arg)
-{
-	np_warn("%s: %s", what, arg);
-	usage(stderr);
-	return 2;
 }
 
 /* The transport's class table for -t NAME, or NULL. */
@@ -135,83 +130,127 @@ static const struct ss_server_ops *transport(const char *name)
 	return NULL;
 }
 
-/* Print the ready line: "listening on HOST:PORT" or "listening on PATH". */
-static void print_ready(void)
+/* The mode for -m NAME into *mode. Returns 0, or -1 if there is none. */
+static int mode_of(const char *name, enum ss_mode *mode)
 {
-	char addr[NP_ADDRSTRLEN];
+	static const char *const names[] = {
+	        [SS_SYNC] = "sync",
+	        [SS_THREADING] = "thread",
+	        [SS_FORKING] = "fork",
+	};
+	size_t i;
 
-	if (server.family == AF_UNIX)
-		printf("listening on %s\n", server.path);
-	else
-		printf("listening on %s\n",
-		       np_format_addr((struct sockaddr *)&server.address, addr,
-		                      sizeof addr));
-	if (fflush(stdout) == EOF)
-		np_die("writing the ready line:");
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(name, names[i]) == 0) {
+			*mode = (enum ss_mode)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* What the command line asks for. */
+struct options {
+	const struct ss_server_ops *ops; /* -t */
+	const char *addr, *port, *path;  /* -a, -p, -s */
+	enum ss_mode mode;               /* -m */
+	int help;                        /* -h */
+};
+
+/* Parse the command line into o. Returns 0, or -1 for a usage error with
+ * its reason in why (empty when getopt() already printed it). -h: 0,
+ * with o->help set. */
+static int parse_options(int argc, char *argv[], struct options *o, char *why,
+                         size_t len)
+{
+	uint16_t port;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "t:a:p:s:m:h")) != -1) {
+		switch (opt) {
+		case 't':
+			if ((o->ops = transport(optarg)) == NULL)
+				snprintf(why, len, "unknown transport: %s",
+				         optarg);
+			break;
+		case 'a':
+			o->addr = optarg;
+			break;
+		case 'p':
+			if (np_parse_port(optarg, &port) < 0)
+				snprintf(why, len, "bad port: %s", optarg);
+			o->port = optarg;
+			break;
+		case 's':
+			o->path = optarg;
+			break;
+		case 'm':
+			if (mode_of(optarg, &o->mode) < 0)
+				snprintf(why, len, "unknown mode: %s", optarg);
+			break;
+		case 'h':
+			o->help = 1;
+			return 0;
+		default:
+			return -1; /* getopt() printed why */
+		}
+		if (why[0] != '\0')
+			return -1;
+	}
+	if (o->ops == NULL)
+		snprintf(why, len, "missing: -t");
+	else if (optind != argc)
+		snprintf(why, len, "unexpected argument: %s", argv[optind]);
+	return why[0] != '\0' ? -1 : 0;
+}
+
+/* The ready line: "listening on HOST:PORT", or "listening on PATH".
+ * Returns 0, or -1 with errno set. */
+static int print_ready(const struct ss_server *s)
+{
+	if (s->family != AF_UNIX)
+		return np_print_ready(s->fd);
+	printf("listening on %s\n", s->path);
+	return fflush(stdout) == EOF ? -1 : 0;
 }
 
 int main(int argc, char *argv[])
 {
-	const char *addr = "127.0.0.1", *port = DEFAULT_PORT;
-	const char *path = DEFAULT_PATH;
-	const struct ss_server_ops *ops = NULL;
-	enum ss_mode mode = SS_SYNC;
-	uint16_t p;
-	int opt, rc, is_unix, is_stream;
+	struct options o = {.addr = "127.0.0.1",
+	                    .port = DEFAULT_PORT,
+	                    .path = DEFAULT_PATH,
+	                    .mode = SS_SYNC};
+	char why[128] = "";
+	const char *where, *failed = NULL;
+	int is_unix;
 
 	np_progname = "echo-server";
-	while ((opt = getopt(argc, argv, "t:a:p:s:m:h")) != -1) {
-		switch (opt) {
-		case 't':
-			if ((ops = transport(optarg)) == NULL)
-				return bad_usage("unknown transport", optarg);
-			break;
-		case 'a':
-			addr = optarg;
-			break;
-		case 'p':
-			if (np_parse_port(optarg, &p) < 0)
-				return bad_usage("bad port", optarg);
-			port = optarg;
-			break;
-		case 's':
-			path = optarg;
-			break;
-		case 'm':
-			if (strcmp(optarg, "sync") == 0)
-				mode = SS_SYNC;
-			else if (strcmp(optarg, "thread") == 0)
-				mode = SS_THREADING;
-			else if (strcmp(optarg, "fork") == 0)
-				mode = SS_FORKING;
-			else
-				return bad_usage("unknown mode", optarg);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	if (parse_options(argc, argv, &o, why, sizeof why) < 0) {
+		if (why[0] != '\0')
+			np_warn("%s", why);
+		usage(stderr);
+		return 2;
 	}
-	if (ops == NULL)
-		return bad_usage("missing", "-t");
-	if (optind != argc)
-		return bad_usage("unexpected argument", argv[optind]);
-
-	is_unix = ops == &ss_unix_stream_server_ops ||
-	          ops == &ss_unix_datagram_server_ops;
-	is_stream =
-	        ops == &ss_tcp_server_ops || ops == &ss_unix_stream_server_ops;
-	if (ss_server_init(&server, ops, is_unix ? path : addr,
-	                   is_unix ? NULL : port,
-	                   is_stream ? &stream_echo : &datagram_echo, mode) < 0)
-		np_die("%s on %s:", ops->name, is_unix ? path : addr);
+	if (o.help) {
+		usage(stdout);
+		return 0;
+	}
+	/* The class's attributes say what its address is and how to echo. */
+	is_unix = o.ops->address_family == AF_UNIX;
+	where = is_unix ? o.path : o.addr;
+	if (ss_server_init(&server, o.ops, where, is_unix ? NULL : o.port,
+	                   o.ops->socket_type == SOCK_STREAM ? &stream_echo
+	                                                     : &datagram_echo,
+	                   o.mode) < 0)
+		np_die("%s on %s:", o.ops->name, where);
 	/* Only now: the handler writes to the server's wake pipe. */
-	catch_stop_signals();
-	print_ready();
-	rc = ss_serve_forever(&server, 0.5);
+	if (catch_stop_signals() < 0)
+		failed = "sigaction";
+	else if (print_ready(&server) < 0)
+		failed = "writing the ready line";
+	else if (ss_serve_forever(&server, 0.5) < 0)
+		failed = "serve_forever";
+	if (failed != NULL)
+		np_warn("%s:", failed);
 	ss_server_close(&server);
-	return rc < 0 ? 1 : 0;
+	return failed != NULL ? 1 : 0;
 }

@@ -1,7 +1,11 @@
 /*
  * sockserver.h - Python's socketserver module, rebuilt in C.
  *
- * Given to you whole; the bodies in sockserver.c are the exercise.
+ * Given to you whole; the bodies are the exercise, in one file per branch
+ * of the class tree: sockserver-base.c and sockserver-loop.c (BaseServer
+ * and its loop), sockserver-inet.c (TCPServer, UDPServer),
+ * sockserver-unix.c (the Unix classes) and sockserver-mixins.c (the
+ * mix-ins).
  *
  * Python's classes become operation tables, as the Linux kernel's
  * file_operations do: a server is a struct ss_server whose ops point at
@@ -11,8 +15,12 @@
  *	              TCPServer -> UnixStreamServer
  *	              UDPServer -> UnixDatagramServer
  *
+ * A table also holds Python's class attributes address_family and
+ * socket_type: they, not the class's name, give a server its socket.
  * To override a method, copy a table, replace the slot, and point ops at
- * your copy; to call "super", call the parent table's slot yourself:
+ * your copy (it keeps the attributes, and every other method, of the
+ * class it copies); to call "super", call the parent table's slot
+ * yourself:
  *
  *	static int my_verify(struct ss_server *s, struct ss_request *r)
  *	{
@@ -67,7 +75,16 @@ struct ss_handler {
 
 /* The methods of a server class. */
 struct ss_server_ops {
-	const char *name; /* "TCPServer", ... */
+	const char *name; /* "TCPServer", ...: for messages only */
+	/*
+	 * Python's class attributes: the socket a server of this class gets.
+	 * address_family: AF_UNIX (host is a path), or AF_UNSPEC for IPv4 or
+	 * IPv6 as the numeric address says (AF_INET or AF_INET6: only that
+	 * family, EAFNOSUPPORT otherwise). socket_type: SOCK_STREAM,
+	 * SOCK_DGRAM, or 0 for no socket at all (BaseServer).
+	 */
+	int address_family;
+	int socket_type;
 	/* Bind s->fd to s->address; then s->address is the real address. */
 	int (*server_bind)(struct ss_server *s);
 	/* Start accepting: listen() for streams, nothing for datagrams. */
@@ -127,7 +144,7 @@ struct ss_server {
 	int block_on_close;      /* wait for threads/children: 1 */
 	unsigned max_children;   /* forking: 40 */
 
-	/* Private to sockserver.c. */
+	/* Private to the library. */
 	volatile sig_atomic_t shutdown_request;
 	int wake[2]; /* self-pipe: wakes serve_forever */
 	pthread_mutex_t lock;
@@ -142,13 +159,13 @@ struct ss_server {
 /*
  * Create a server of class ops (a transport table or your copy of one)
  * and, as Python's constructor does, bind and activate it: on return it
- * accepts requests. For TCP and UDP, host and port give a numeric
- * address ("127.0.0.1", "::1") and a port ("0": the kernel picks one; see
- * s->address). For Unix servers, host is the socket's path and port is
- * NULL; a path that does not fit sun_path fails with ENAMETOOLONG.
- * The transport is known by ops->name, so a copied table must keep the
- * name of the class it copies (EINVAL otherwise). On failure nothing is
- * left open.
+ * accepts requests. Its socket is of ops->address_family and
+ * ops->socket_type. For TCP and UDP, host and port give a numeric address
+ * ("127.0.0.1", "::1"; anything else fails with EADDRNOTAVAIL) and a port
+ * ("0": the kernel picks one; see s->address). For Unix servers, host is
+ * the socket's path and port is NULL; a path that does not fit sun_path
+ * fails with ENAMETOOLONG. No ops, no handler->handle, or a Unix server
+ * without a path: EINVAL. On failure nothing is left open.
  */
 int ss_server_init(struct ss_server *s, const struct ss_server_ops *ops,
                    const char *host, const char *port,
