@@ -108,14 +108,14 @@ TEST_DRIVERS := $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_TESTS))
 BENCH_DEPS := $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_BENCH))
 
 .PHONY: help build check test bench deps test-programs skeletons \
-	verify-todos grade progress watch dist-student gradescope test-tools \
-	check-errors clean \
+	verify-todos grade progress watch dist-student dist-reference \
+	gradescope test-tools check-errors clean \
 	distclean format format-check FORCE
 
 help: ## show this list
 	@echo 'netprog - network programming in C. Usage: make TARGET [LESSON=NN] [SRC=solutions]'
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
-		sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 16
+		sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 18
 	@echo 'Variables: LESSON=NN (3, 03 or 03-name; default all)  SRC=solutions'
 	@echo '           VALGRIND=1  SANITIZE=address,undefined|thread  CC=clang'
 	@echo '           TESTS_EXTRA=DIR (more tests, NN-*.bats)  GRADE_DIR=DIR (default build)'
@@ -151,6 +151,10 @@ dist-student: deps ## the student release (no solutions), self-checked: build/di
 	$(need_solutions)
 	@tools/dist-student build/dist
 
+dist-reference: deps ## the reference solutions as clean code, to hand out after the deadline, self-checked: build/dist/
+	$(need_solutions)
+	@tools/dist-student --reference build/dist
+
 gradescope: ## Gradescope's autograder (hidden tests: TESTS_EXTRA=DIR): build/gradescope.zip
 	$(need_solutions)
 	@tools/gradescope/build build/gradescope
@@ -176,6 +180,7 @@ verify-todos: deps $(PEER) $(SERVE) $(TEST_DRIVERS) ## prove every TODO is caugh
 	@tools/verify-todos $(SELECTED)
 
 check-errors: ## check the error contract (np.h): only main exits, helpers never print
+	$(need_solutions)
 	@tools/check-errors
 
 format: ## clang-format every C file in place

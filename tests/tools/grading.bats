@@ -191,9 +191,10 @@ valid_reports() {
 	# Lesson 05 with TODO(05.8) reverted to its stub: a test names both
 	# 05.7 and 05.8, so 05.7 fails too although it is written.
 	mkdir -p "$T/src/05-server-classes"
+	cp "$NP_ROOT"/solutions/05-server-classes/*.c "$T/src/05-server-classes/"
 	awk -v revert=05.8 -f "$NP_ROOT/tools/skeleton.awk" \
-		"$NP_ROOT/solutions/05-server-classes/sockserver.c" \
-		>"$T/src/05-server-classes/sockserver.c"
+		"$NP_ROOT/solutions/05-server-classes/sockserver-mixins.c" \
+		>"$T/src/05-server-classes/sockserver-mixins.c"
 	tool make -C "$NP_ROOT" --no-print-directory progress SRC="$T/src" OUT="$T/bin" LESSON=05
 	assert_success
 	assert_line '05-server-classes: 8 of 10 TODOs done, 13 of 15 tests pass'
@@ -236,11 +237,14 @@ valid_reports() {
 	rel=$T/dist/netprog-student
 	[[ -f $T/dist/netprog-student.tar.gz && ! -e $rel/solutions ]] || fail "no tarball, or solutions/ in it"
 	! tar -tzf "$T/dist/netprog-student.tar.gz" | grep -E '/(solutions|\.ci)/' || fail "the tarball holds instructor files"
-	# No solution file is in the release, and no line that only a
-	# solution block holds is in the file students get instead.
+	# No solution file is in the release (its header line aside), and no
+	# line that only a solution block holds is in the file students get
+	# instead, which opens with the header line.
+	header=$(awk -v revert=header -f "$NP_ROOT/tools/skeleton.awk")
 	while IFS= read -r sol; do
 		rel_file=$rel/lessons/${sol#"$NP_ROOT"/solutions/}
-		cmp -s "$sol" "$rel_file" && fail "$rel_file is the solution"
+		assert_equal "$(head -n 1 "$rel_file")" "$header"
+		sed 1d "$rel_file" | cmp -s "$sol" - && fail "$rel_file is the solution"
 		skel=$NP_ROOT/lessons/${sol#"$NP_ROOT"/solutions/}
 		awk '/\/\* BEGIN SOLUTION \*\//{on=1;next} /\/\* END SOLUTION \*\//{on=0} on' "$sol" |
 			sed 's/^[[:space:]]*//' | awk 'length > 12' | sort -u >"$T/lines"
@@ -252,6 +256,129 @@ valid_reports() {
 	done < <(find "$NP_ROOT/solutions" -type f -name '*.c')
 	grep -q 'instructor-only' "$rel/README.md" && fail "README.md still has instructor-only sections"
 	true
+}
+
+# The header line, from the one place that writes it.
+header_line() {
+	awk -v revert=header -f "$NP_ROOT/tools/skeleton.awk"
+}
+
+@test "skeletons: each generated file opens with the header line, and no other file does" {
+	header=$(header_line)
+	# One line of C comment that clang-format leaves alone (80 columns),
+	# saying what made the file, from where.
+	[[ $header == '/* '*' */' && ${#header} -le 80 && $header != *'*/'*'*/' ]] ||
+		fail "not one short C comment: $header"
+	[[ $header == *'make skeletons'* && $header == *'solutions/'* ]] ||
+		fail "the header line does not say make skeletons made it from solutions/: $header"
+	cd "$NP_ROOT"
+	n=0
+	while IFS= read -r sol; do
+		skel=lessons/${sol#solutions/}
+		assert_equal "$(head -n 1 "$skel")" "$header"
+		assert_equal "$(sed -n 2p "$skel")" "$(head -n 1 "$sol")"
+		grep -qxF "$header" "$sol" && fail "$sol holds the header line"
+		n=$((n + 1))
+	done < <(find solutions -type f | sort)
+	((n > 0)) || fail "no solution file"
+	assert_equal "$(grep -rlxF "$header" lessons | wc -l)" "$n"
+	run tools/skeletons check
+	assert_success
+}
+
+@test "skeletons: check finds a header line edited by hand, or left on a file whose solution is gone" {
+	repo=$T/repo
+	mkdir -p "$repo/tools"
+	cp "$NP_ROOT/tools/skeletons" "$NP_ROOT/tools/skeleton.awk" "$repo/tools/"
+	cp -R "$NP_ROOT/solutions" "$NP_ROOT/lessons" "$repo/"
+	skel=$repo/lessons/01-hello-server/hello-server.c
+	sed -i '1s/make skeletons/hand/' "$skel"
+	run "$repo/tools/skeletons" check
+	assert_failure
+	assert_output --partial 'lessons/01-hello-server/hello-server.c is not the skeleton of solutions/01-hello-server/hello-server.c'
+	run "$repo/tools/skeletons"
+	assert_success
+	assert_output 'wrote lessons/01-hello-server/hello-server.c'
+	assert_equal "$(head -n 1 "$skel")" "$(header_line)"
+
+	rm "$repo/solutions/02-client/client.c"
+	run "$repo/tools/skeletons" check
+	assert_failure
+	assert_output --partial 'lessons/02-client/client.c says it is generated, but solutions/02-client/client.c is gone'
+	# A given file (no header line) without a solution is fine.
+	sed -i 1d "$repo/lessons/02-client/client.c"
+	run "$repo/tools/skeletons" check
+	assert_success
+
+	# A solution that holds the header line (a skeleton copied back) is refused.
+	cp "$skel" "$repo/solutions/01-hello-server/hello-server.c"
+	run "$repo/tools/skeletons" check
+	assert_failure
+	assert_output --partial 'hello-server.c:1: a solution holds the header line of a skeleton'
+}
+
+@test "reference: a solution becomes clean code: no TODO comment, marker, stub or header line, no stray blank line" {
+	fx=$BATS_TEST_DIRNAME/fixtures
+	run awk -v revert=none -f "$NP_ROOT/tools/skeleton.awk" "$fx/blocks.c.solution"
+	assert_success
+	printf '%s\n' "$output" >"$T/blocks.c"
+	diff -u "$fx/blocks.c.reference" "$T/blocks.c" || fail "the reference of blocks.c.solution is not blocks.c.reference"
+	cc -std=c17 -Wall -Wextra -Wpedantic -Wmissing-prototypes -Werror -c -o "$T/blocks.o" "$T/blocks.c" ||
+		fail "the reference does not compile warning-free"
+
+	# Every solution: only lines taken away, none of them the code.
+	tools_dir=$NP_ROOT/tools
+	"$tools_dir/skeletons" reference "$T/ref"
+	while IFS= read -r sol; do
+		ref=$T/ref/${sol#"$NP_ROOT"/solutions/}
+		! grep -nE 'TODO\([0-9][0-9]\.[0-9]+\)|(BEGIN|END) SOLUTION|^[[:space:]]*//:' "$ref" ||
+			fail "$ref keeps a TODO, a marker or a stub"
+		grep -qxF "$(header_line)" "$ref" && fail "$ref holds the header line"
+		! diff "$sol" "$ref" | grep '^>' || fail "$ref has lines its solution has not"
+		if [[ -n $(awk -v revert=ids -f "$tools_dir/skeleton.awk" "$sol") ]] &&
+			cmp -s "$sol" "$ref"; then
+			fail "$ref: nothing was taken out of $sol"
+		fi
+	done < <(find "$NP_ROOT/solutions" -type f | sort)
+	if command -v clang-format >/dev/null; then
+		cp "$NP_ROOT/.clang-format" "$T/"
+		(cd "$T" && clang-format --dry-run -Werror blocks.c $(find ref -name '*.[ch]')) ||
+			fail "a reference is not clang-formatted"
+	fi
+
+	# What it cannot drop cleanly, it refuses.
+	printf 'int f(void);\nint f(void)\n{\n\treturn 0; /* TODO(99.1): x */\n}\n' >"$T/inline.c"
+	run awk -v revert=none -f "$NP_ROOT/tools/skeleton.awk" "$T/inline.c"
+	assert_failure
+	assert_output --partial 'inline.c:4: the reference drops TODO comments, and this TODO(NN.k) does not open one'
+	printf 'int f(void);\nint f(void)\n{\n\t//: return 1;\n\treturn 0;\n}\n' >"$T/stray.c"
+	run awk -v revert=none -f "$NP_ROOT/tools/skeleton.awk" "$T/stray.c"
+	assert_failure
+	assert_output --partial 'stray.c:4: a //: stub line that does not follow an END SOLUTION line'
+}
+
+@test "dist-reference: the student release with clean references, no header line, passing its self-check" {
+	tool env LESSON=01 "$NP_ROOT/tools/dist-student" --reference "$T/dist"
+	assert_success
+	assert_line --regexp '^self-check: no TODO\(NN.k\), //: stub or header line in a C file +ok$'
+	assert_line --regexp '^self-check: make build: the reference compiles warning-free +ok$'
+	assert_line --regexp '^self-check: make check LESSON=01: all 21 tests pass +ok$'
+	! grep -E '^self-check: .*FAILED$' <<<"$output" || fail "a check failed"
+	assert_line 'dist-reference: the release passed its self-check'
+	rel=$T/dist/netprog-reference
+	[[ -f $T/dist/netprog-reference.tar.gz && ! -e $rel/solutions && ! -e $rel/tests/tools ]] ||
+		fail "no tarball, or instructor files in it"
+	# The student release's files, each skeleton its solution's clean code.
+	tool "$NP_ROOT/tools/dist-student" --no-check "$T/student"
+	assert_success
+	diff <(cd "$T/student/netprog-student" && find . -type f | sort) \
+		<(cd "$rel" && find . -type f | sort) || fail "not the student release's files"
+	while IFS= read -r sol; do
+		f=lessons/${sol#"$NP_ROOT"/solutions/}
+		awk -v revert=none -f "$NP_ROOT/tools/skeleton.awk" "$sol" | cmp -s - "$rel/$f" ||
+			fail "$f is not the clean reference of its solution"
+	done < <(find "$NP_ROOT/solutions" -type f | sort)
+	! grep -rlxF "$(header_line)" "$rel" || fail "the header line is in the reference"
 }
 
 @test "gradescope: run_autograder grades a submission of loose files into results.json" {
