@@ -246,57 +246,54 @@ static void usage(FILE *out)
 	fprintf(out, "  -h          show this help\n");
 }
 
-int main(int argc, char *argv[])
-{
-	const char *host = "localhost", *port = DEFAULT_PORT;
-	const char *message = "hello";
-	struct conn *c;
-	enum outcome end;
-	int wait = DEFAULT_WAIT, opt;
-	uint16_t p;
+/* What the command line asks for. */
+struct options {
+	const char *host, *port, *message;
+	int wait;
+};
 
-	np_progname = "client";
+/*
+ * Parse the command line into o. Returns 0 to run, 1 for -h, or -1 when
+ * it is wrong, with the reason in why (empty when getopt() said it).
+ */
+static int parse_options(int argc, char *argv[], struct options *o, char *why,
+                         size_t whylen)
+{
+	uint16_t p;
+	int opt;
+
+	*why = '\0';
 	while ((opt = getopt(argc, argv, "a:p:w:h")) != -1) {
-		switch (opt) {
-		case 'a':
-			host = optarg;
-			break;
-		case 'p':
-			if (np_parse_port(optarg, &p) < 0 || p == 0) {
-				np_warn("bad port: %s", optarg);
-				usage(stderr);
-				return 2;
-			}
-			port = optarg;
-			break;
-		case 'w':
-			if (np_parse_seconds(optarg, &wait) < 0) {
-				np_warn("bad wait: %s", optarg);
-				usage(stderr);
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+		if (opt == 'h')
+			return 1;
+		if (opt == 'a')
+			o->host = optarg;
+		else if (opt == 'p' && np_parse_port(optarg, &p) == 0 && p != 0)
+			o->port = optarg;
+		else if (opt != 'w' || np_parse_seconds(optarg, &o->wait) < 0)
+			goto bad;
 	}
 	if (argc - optind > 1) {
-		np_warn("one MESSAGE at most (quote it)");
-		usage(stderr);
-		return 2;
+		snprintf(why, whylen, "one MESSAGE at most (quote it)");
+		return -1;
 	}
 	if (optind < argc)
-		message = argv[optind];
+		o->message = argv[optind];
+	return 0;
+bad:
+	if (opt == 'p' || opt == 'w') /* else getopt() said what was wrong */
+		snprintf(why, whylen, "bad %s: %s",
+		         opt == 'p' ? "port" : "wait", optarg);
+	return -1;
+}
 
-	if (np_ignore_sigpipe() < 0)
-		np_die("sigaction:");
-	c = calloc(1, sizeof *c);
+/* A conversation that will send message ("-": stdin). NULL: no memory. */
+static struct conn *new_conn(const char *message)
+{
+	struct conn *c = calloc(1, sizeof *c);
+
 	if (c == NULL)
-		np_die("calloc:");
+		return NULL;
 	c->sock = -1;
 	c->in = -1;
 	if (strcmp(message, "-") == 0) {
@@ -305,17 +302,39 @@ int main(int argc, char *argv[])
 		c->pending = message;
 		c->npending = strlen(message);
 	}
-	connect_any(c, host, port);
+	return c;
+}
+
+int main(int argc, char *argv[])
+{
+	struct options o = {"localhost", DEFAULT_PORT, "hello", DEFAULT_WAIT};
+	char why[128];
+	struct conn *c;
+	enum outcome end;
+	int rc;
+
+	np_progname = "client";
+	if ((rc = parse_options(argc, argv, &o, why, sizeof why)) != 0) {
+		if (why[0] != '\0')
+			np_warn("%s", why);
+		usage(rc > 0 ? stdout : stderr);
+		return rc > 0 ? 0 : 2;
+	}
+	if (np_ignore_sigpipe() < 0)
+		np_die("sigaction:");
+	if ((c = new_conn(o.message)) == NULL)
+		np_die("calloc:");
+	connect_any(c, o.host, o.port);
 	if (c->sock < 0) {
-		np_warn("could not connect to %s port %s", host, port);
+		np_warn("could not connect to %s port %s", o.host, o.port);
 		free(c);
 		return 1;
 	}
 	if (np_set_nonblocking(c->sock) < 0)
 		np_die("fcntl:");
-	end = converse(c, wait);
+	end = converse(c, o.wait);
 	if (end != SERVER_CLOSED)
-		report(c, end, wait);
+		report(c, end, o.wait);
 	close(c->sock);
 	free(c);
 	return end == SERVER_CLOSED ? 0 : 1;
