@@ -2,7 +2,7 @@
 # Lesson 05 - libsockserver and echo-server. Each test names the TODO it
 # checks first. echo-server is driven over its four transports with
 # np-peer; what it cannot show is checked by ss-check, a C driver built
-# against your sockserver.c (tests/ss-check.c).
+# against your libsockserver, the sockserver-*.c files (tests/ss-check.c).
 
 load lib/harness
 
