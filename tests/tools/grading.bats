@@ -381,6 +381,21 @@ header_line() {
 	! grep -rlxF "$(header_line)" "$rel" || fail "the header line is in the reference"
 }
 
+@test "check-errors: the course keeps the error contract, and each kind of breach is named" {
+	tool "$NP_ROOT/tools/check-errors"
+	assert_success
+	assert_output --partial 'keep the error contract'
+	# The fixtures hold one breach of each rule among calls that are fine
+	# (a void loop's report, a thread's, output, main, comments, strings,
+	# the START-UP section, an allowed name).
+	tool "$NP_ROOT/tools/check-errors" "$NP_ROOT"/tests/tools/fixtures/contract-*.fixture
+	assert_failure 1
+	assert_equal "${#lines[@]}" 3
+	assert_line --regexp 'contract-helper\.c\.fixture:4: log_it: prints in a helper file'
+	assert_line --regexp 'contract-program\.c\.fixture:5: helper: reports an error, but returns a value'
+	assert_line --regexp 'contract-program\.c\.fixture:33: setup: exits \(only main may'
+}
+
 @test "gradescope: run_autograder grades a submission of loose files into results.json" {
 	gs=$T/gs
 	tool "$NP_ROOT/tools/gradescope/build" "$gs"
