@@ -387,13 +387,28 @@ header_line() {
 	assert_output --partial 'keep the error contract'
 	# The fixtures hold one breach of each rule among calls that are fine
 	# (a void loop's report, a thread's, output, main, comments, strings,
-	# the START-UP section, an allowed name).
+	# the START-UP section, an allowed name, _exit, np_todo), and the
+	# shapes a line-by-line reading could miss or misread: a return type
+	# on its own line, static inline, a call over two lines, a goto's
+	# target, stderr by its number, a macro, err.h.
 	tool "$NP_ROOT/tools/check-errors" "$NP_ROOT"/tests/tools/fixtures/contract-*.fixture
 	assert_failure 1
-	assert_equal "${#lines[@]}" 3
+	assert_equal "${#lines[@]}" 9
 	assert_line --regexp 'contract-helper\.c\.fixture:4: log_it: prints in a helper file'
+	assert_line --regexp 'contract-helper\.c\.fixture:21: LOG: prints in a helper file'
+	assert_line --regexp 'contract-helper\.c\.fixture:26: parse: exits \(only main may'
 	assert_line --regexp 'contract-program\.c\.fixture:5: helper: reports an error, but returns a value'
 	assert_line --regexp 'contract-program\.c\.fixture:33: setup: exits \(only main may'
+	assert_line --regexp 'contract-program\.c\.fixture:53: own_line: reports an error, but returns a value'
+	assert_line --regexp 'contract-program\.c\.fixture:66: inline_helper: reports an error, but returns a value .*: fputs\(.*, stderr\);'
+	assert_line --regexp 'contract-program\.c\.fixture:84: cleanup: reports an error, but returns a value'
+	assert_line --regexp 'contract-program\.c\.fixture:91: FAIL: exits \(only main may'
+
+	# A parenthesis that never closes stops the reading: said, not passed.
+	printf 'int f(void)\n{\n\treturn g(1;\n}\n' >"$T/open.c"
+	tool "$NP_ROOT/tools/check-errors" "$T/open.c"
+	assert_failure 1
+	assert_output "$T/open.c:3: a parenthesis never closes: the rest of the file was not checked"
 }
 
 @test "gradescope: run_autograder grades a submission of loose files into results.json" {
