@@ -255,6 +255,8 @@ valid_reports() {
 		fi
 	done < <(find "$NP_ROOT/solutions" -type f -name '*.c')
 	grep -q 'instructor-only' "$rel/README.md" && fail "README.md still has instructor-only sections"
+	! grep -nE 'make (test|skeletons|verify-todos|check-errors|dist-|gradescope)|tools/(skeleton|verify|check-|dist-|gradescope)|tests/tools|\.ci/' "$rel/README.md" ||
+		fail "README.md names what only the instructor has"
 	true
 }
 
