@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # The grading tools, tested as the lessons are: make grade, progress,
-# watch, dist-student and the Gradescope autograder, run as a user runs
-# them, on lesson 01 (the skeleton, the solution, broken copies of it)
-# unless the whole course is the point. Run by `make test-tools`.
+# watch, dist-student and dist-reference, the skeletons and their header
+# line, check-errors, CI's list of jobs and the Gradescope autograder, run
+# as a user runs them, on lesson 01 (the skeleton, the solution, broken
+# copies of it) unless the whole course is the point. Run by `make
+# test-tools`.
 
 load ../lib/harness
 
@@ -411,6 +413,15 @@ header_line() {
 	tool "$NP_ROOT/tools/check-errors" "$T/open.c"
 	assert_failure 1
 	assert_output "$T/open.c:3: a parenthesis never closes: the rest of the file was not checked"
+}
+
+@test "ci: ci.yml's jobs share out every step of .ci/run, each step in exactly one job" {
+	cd "$NP_ROOT"
+	grep -oE '^step [a-z0-9-]+' .ci/run | cut -d' ' -f2 | sort >"$T/steps"
+	(($(wc -l <"$T/steps") > 10)) || fail ".ci/run has too few steps: $(cat "$T/steps")"
+	[[ -z $(uniq -d "$T/steps") ]] || fail "a step named twice in .ci/run: $(uniq -d "$T/steps")"
+	sed -nE 's/^ +steps: +//p' .github/workflows/ci.yml | tr ' ' '\n' | grep . | sort >"$T/jobs"
+	diff "$T/steps" "$T/jobs" || fail "ci.yml's jobs (>) do not run .ci/run's steps (<) once each"
 }
 
 @test "gradescope: run_autograder grades a submission of loose files into results.json" {
