@@ -383,6 +383,11 @@ header_line() {
 			fail "$f is not the clean reference of its solution"
 	done < <(find "$NP_ROOT/solutions" -type f | sort)
 	! grep -rlxF "$(header_line)" "$rel" || fail "the header line is in the reference"
+	# The students' README, under a note: the loop it describes starts
+	# from skeletons, and here every test passes.
+	assert_equal "$(sed -n 3p "$rel/README.md")" '**This is the reference release.** Each exercise file holds the'
+	diff <(sed 3,7d "$rel/README.md") "$T/student/netprog-student/README.md" ||
+		fail "the reference's README is not the students' under the note"
 }
 
 @test "check-errors: the course keeps the error contract, and each kind of breach is named" {
