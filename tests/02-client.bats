@@ -113,17 +113,17 @@ have_ipv6() {
 }
 
 @test "TODO(02.1) a name that does not resolve: exit 1, the resolver's reason on stderr" {
-	local hosts=$BATS_TEST_TMPDIR/hosts
-	printf '127.0.0.1 np-multi\n' >"$hosts"
-	with_hosts "$hosts"
+	# Two dots in a row: not a valid domain name, so the C library's
+	# resolver refuses it without asking DNS. (nss_wrapper would pass a
+	# name its file lacks on to DNS, and cannot run under ASan then.)
 	start_test_server echo
-	NP_SENT="hello to nosuch.invalid, a name no resolver knows (np-serve echo listens on 127.0.0.1)"
-	run_program client -a nosuch.invalid -p "$SERVER_PORT"
+	NP_SENT="hello to nosuch..invalid, a name that cannot resolve (np-serve echo listens on 127.0.0.1)"
+	run_program client -a nosuch..invalid -p "$SERVER_PORT"
 	expect_exit 1
 	expect_stdout ''
-	grep -qE 'not known|No address associated|does not resolve' "$PROG_ERR" ||
+	grep -qE 'not known|No address associated|does not resolve|[Nn]on-recoverable' "$PROG_ERR" ||
 		np_mismatch "stderr does not give the resolver's reason (getaddrinfo() sets no errno: gai_strerror() words its code)" \
-			"a line such as 'client: nosuch.invalid port $NP_PORT_HINT: Name or service not known'" \
+			"a line such as 'client: nosuch..invalid port $NP_PORT_HINT: Name or service not known'" \
 			"$(head -n 3 "$PROG_ERR" | tr '\n' ' ')"
 }
 
