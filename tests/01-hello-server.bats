@@ -224,6 +224,15 @@ head_of_size() {
 	fi
 }
 
+@test "TODO(01.1) -a localhost is refused: a name is not an address (exit 1, gai_errno()'s reason)" {
+	np_run hello-server -a localhost -p 0
+	[[ $output != listening* ]] ||
+		fail "hello-server -a localhost started ($output): -a takes a numeric address only (AI_NUMERICHOST), never a name to look up"
+	assert_failure 1
+	[[ $stderr == *'listen on localhost port 0: Cannot assign requested address'* ]] ||
+		fail "expected on stderr: 'hello-server: listen on localhost port 0: Cannot assign requested address' (open_listener() returns -1 with errno = gai_errno(rc): EAI_NONAME is EADDRNOTAVAIL); stderr was: $stderr"
+}
+
 @test "usage: -h prints the usage on stdout and exits 0" {
 	np_run hello-server -h
 	assert_success

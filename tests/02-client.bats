@@ -112,6 +112,21 @@ have_ipv6() {
 	expect_stderr_match "127\.0\.0\.1:$port.*(refused|Connection refused)"
 }
 
+@test "TODO(02.1) a name that does not resolve: exit 1, the resolver's reason on stderr" {
+	# Two dots in a row: not a valid domain name, so the C library's
+	# resolver refuses it without asking DNS. (nss_wrapper would pass a
+	# name its file lacks on to DNS, and cannot run under ASan then.)
+	start_test_server echo
+	NP_SENT="hello to nosuch..invalid, a name that cannot resolve (np-serve echo listens on 127.0.0.1)"
+	run_program client -a nosuch..invalid -p "$SERVER_PORT"
+	expect_exit 1
+	expect_stdout ''
+	grep -qE 'not known|No address associated|does not resolve|[Nn]on-recoverable' "$PROG_ERR" ||
+		np_mismatch "stderr does not give the resolver's reason (getaddrinfo() sets no errno: gai_strerror() words its code)" \
+			"a line such as 'client: nosuch..invalid port $NP_PORT_HINT: Name or service not known'" \
+			"$(head -n 3 "$PROG_ERR" | tr '\n' ' ')"
+}
+
 @test "TODO(02.5) a silent server with -w 1: exit 1 after about a second" {
 	start_test_server silent
 	NP_SENT="hello to np-serve silent (it never answers, never closes)"

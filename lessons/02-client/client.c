@@ -264,14 +264,28 @@ static int parse_options(int argc, char *argv[], struct options *o, char *why,
 
 	*why = '\0';
 	while ((opt = getopt(argc, argv, "a:p:w:h")) != -1) {
-		if (opt == 'h')
-			return 1;
-		if (opt == 'a')
+		switch (opt) {
+		case 'a':
 			o->host = optarg;
-		else if (opt == 'p' && np_parse_port(optarg, &p) == 0 && p != 0)
+			break;
+		case 'p':
+			if (np_parse_port(optarg, &p) < 0 || p == 0) {
+				snprintf(why, whylen, "bad port: %s", optarg);
+				return -1;
+			}
 			o->port = optarg;
-		else if (opt != 'w' || np_parse_seconds(optarg, &o->wait) < 0)
-			goto bad;
+			break;
+		case 'w':
+			if (np_parse_seconds(optarg, &o->wait) < 0) {
+				snprintf(why, whylen, "bad wait: %s", optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			return 1;
+		default:
+			return -1; /* getopt() said what was wrong */
+		}
 	}
 	if (argc - optind > 1) {
 		snprintf(why, whylen, "one MESSAGE at most (quote it)");
@@ -280,11 +294,6 @@ static int parse_options(int argc, char *argv[], struct options *o, char *why,
 	if (optind < argc)
 		o->message = argv[optind];
 	return 0;
-bad:
-	if (opt == 'p' || opt == 'w') /* else getopt() said what was wrong */
-		snprintf(why, whylen, "bad %s: %s",
-		         opt == 'p' ? "port" : "wait", optarg);
-	return -1;
 }
 
 /* A conversation that will send message ("-": stdin). NULL: no memory. */

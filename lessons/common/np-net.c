@@ -106,9 +106,9 @@ int np_listen(const char *addr, const char *port, int socktype, int backlog)
 int np_connect(const char *host, const char *port, int socktype)
 {
 	struct addrinfo *res, *ai;
-	int fd = -1, err = EHOSTUNREACH;
+	int fd = -1, err = ENXIO;
 
-	if (resolve(host, port, socktype, 0, EHOSTUNREACH, &res) < 0)
+	if (resolve(host, port, socktype, 0, ENXIO, &res) < 0)
 		return -1;
 	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
 		if ((fd = connect_one(ai)) < 0)

@@ -10,9 +10,11 @@
  * np.h's contract: each function returns a descriptor (or 0), or -1 with
  * errno set, and prints nothing. getaddrinfo() reports its own error codes,
  * not errno values; they become these: EAI_SYSTEM its errno, EAI_MEMORY
- * ENOMEM, EAI_AGAIN EAGAIN, a host that does not resolve EHOSTUNREACH
- * (np_connect) or an address that is not numeric EADDRNOTAVAIL (np_listen,
- * np_numeric_address), and any other EINVAL.
+ * ENOMEM, EAI_AGAIN EAGAIN, a host that does not resolve ENXIO ("No such
+ * device or address"; np_connect) or an address that is not numeric
+ * EADDRNOTAVAIL (np_listen, np_numeric_address), and any other EINVAL.
+ * ENXIO because it is not among connect()'s errors (connect(2)), so an
+ * EHOSTUNREACH, "No route to host", still means what lesson 02 says.
  */
 #ifndef NP_NET_H
 #define NP_NET_H

@@ -199,7 +199,7 @@ void np_close_gently(int fd)
 
 const char *np_progname = "netprog";
 
-/* One message, one fputs(): threads reporting at once do not interleave. */
+/* One message, one fprintf(): threads reporting at once do not interleave. */
 static void vreport(const char *fmt, va_list ap)
 {
 	int saved = errno;

@@ -7,14 +7,17 @@
  * stays about sockets. From lesson 03 on, np-net.h adds the socket set-up
  * you wrote yourself in lessons 01 and 02.
  *
- * One error contract holds in every file of the course, as in Redis's
- * anet.c and TLPI's inet_sockets.c:
+ * One error contract holds in every C file of the lessons and their
+ * solutions, as in Redis's anet.c and TLPI's inet_sockets.c:
  *
  *  1. A helper reports a failure to its caller and does nothing else: it
- *     returns -1 (or NULL) with errno set. Where a peer needs a message (a
- *     JSON error reply, a frame the protocol refuses) it fills a reason
- *     buffer its caller passes instead, and its comment says so. It never
- *     prints and never exits: the caller decides what the failure means.
+ *     returns -1 (or NULL) with errno set, or a value of its own that
+ *     names the failure (an end of file, a timeout). Where errno cannot
+ *     say it, words for the peer or from it (a JSON error reply, a frame
+ *     the protocol refuses, the message a server sent back), it fills a
+ *     reason buffer its caller passes instead, and its comment says so.
+ *     It never prints and never exits: the caller decides what the
+ *     failure means.
  *  2. The code that decides reports: main, and the loops that serve a
  *     connection or run a session (they return nothing: they log the
  *     failure, close that connection and go on). A function that returns

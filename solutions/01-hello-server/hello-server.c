@@ -58,8 +58,9 @@ enum head_result {
 
 /*
  * getaddrinfo() reports a failure in codes of its own (EAI_NONAME, ...),
- * not in errno: turn one into the errno value np-net.h gives it in later
- * lessons, so that open_listener() keeps the errno contract.
+ * not in errno: turn one into the errno value that np_listen() (np-net.h,
+ * from lesson 03 on) gives it, so that open_listener() keeps the errno
+ * contract.
  */
 static int gai_errno(int rc)
 {

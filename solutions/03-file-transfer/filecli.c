@@ -296,7 +296,7 @@ static void usage(FILE *out)
 int main(int argc, char *argv[])
 {
 	const char *host = "localhost", *port = DEFAULT_PORT, *cmd, *a, *b;
-	char why[PATH_MAX + 256]; /* a path and what went wrong with it */
+	char why[PATH_MAX + 256] = ""; /* a path and what went wrong */
 	int wait = DEFAULT_WAIT, opt, sock, rc;
 	uint16_t p;
 

@@ -353,9 +353,12 @@ static int remove_stale_uploads(void)
 	return 0;
 }
 
+/* Accept and serve connections, one at a time, until SIGINT or SIGTERM. */
 static void serve(int listen_fd, int timeout)
 {
-	while (np_wait_readable(listen_fd) == 1) {
+	int ready;
+
+	while ((ready = np_wait_readable(listen_fd)) == 1) {
 		struct sockaddr_storage peer;
 		socklen_t peerlen = sizeof peer;
 		int fd = accept(listen_fd, (struct sockaddr *)&peer, &peerlen);
@@ -371,6 +374,8 @@ static void serve(int listen_fd, int timeout)
 		}
 		handle_client(fd, (struct sockaddr *)&peer);
 	}
+	if (ready < 0)
+		np_warn("waiting for clients:");
 }
 
 static void usage(FILE *out)
