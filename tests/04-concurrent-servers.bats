@@ -175,7 +175,7 @@ hold_clients() {
 }
 
 # run_loadgen ARG...: run the given loadgen against the server; it checks
-# every echo byte for byte. Sets LOAD_OUT.
+# every echo byte for byte. Its output is in $PROG_OUT.
 run_loadgen() {
 	local NP_WRAP=("${LOADGEN_WRAP[@]}")
 	NP_SENT="loadgen $*"
@@ -209,9 +209,20 @@ oversize_drops_one() {
 }
 
 # no_fd_growth SERVER: 300 connections come and go; the server holds as
-# many descriptors afterwards as before.
+# many descriptors afterwards as before, and about as many memory mappings
+# after the last 200 as after the first 100.
 no_fd_growth() {
-	local base after maps1 maps3
+	local base after maps1 maps3 slack=20
+	# A thread nobody joins or detaches keeps its stack mapped for ever:
+	# two mappings (the stack and its guard page) per connection, 400 for
+	# the last 200. Under ThreadSanitizer (SANITIZE=thread) a leaked thread
+	# adds about 8, but a server that ends its threads also grows: the
+	# runtime remaps the shadow memory of each new place a thread's stack
+	# lands, which splits its own mappings, by up to 80 seen here before
+	# it levels off. The bound there is 200, still far below a leak.
+	if [[ ${SANITIZE:-} == *thread* && $1 == thread-server ]]; then
+		slack=200
+	fi
 	start_server "$@"
 	base=$(fd_count "$SERVER_PID")
 	run_loadgen -c 100 -n 3 -s 32
@@ -225,10 +236,9 @@ no_fd_growth() {
 	((after <= base)) ||
 		np_mismatch "the server leaks file descriptors" "$base open descriptors, as before" \
 			"$after: $(ls -l "/proc/$SERVER_PID/fd" 2>/dev/null | awk 'NR > 1 { print $NF }' | sort | uniq -c | sort -rn | head -n 3 | tr -s ' \n' ' ')"
-	# A thread nobody joins or detaches keeps its stack mapped for ever.
-	((maps3 - maps1 <= 20)) ||
+	((maps3 - maps1 <= slack)) ||
 		np_mismatch "the server's memory map keeps growing (threads never detached or joined?)" \
-			"about $maps1 mappings after 200 more connections" "$maps3 (wc -l /proc/PID/maps)"
+			"about $maps1 mappings (at most $((maps1 + slack))) after 200 more connections" "$maps3 (wc -l /proc/PID/maps)"
 }
 
 # stops_with_clients SERVER: SIGTERM with one idle client and one in the
