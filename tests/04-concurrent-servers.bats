@@ -604,6 +604,22 @@ chat() {
 	expect_stderr_match 'differs'
 }
 
+@test "every server: a bad port says which, then the whole usage, exit 2" {
+	local prog long
+	long=$(printf '9%.0s' {1..1000})
+	for prog in single-server thread-server fork-server poll-server; do
+		np_run "$prog" -p 99999
+		assert_failure 2
+		[[ $stderr == "$prog: bad port: 99999"$'\n'usage:*"closes its connection." ]] ||
+			fail "$prog -p 99999 printed on stderr: $stderr"
+		# An argument of any length: the usage still comes whole.
+		np_run "$prog" -p "$long"
+		assert_failure 2
+		[[ $stderr == "$prog: bad port: 999"*$'\n'usage:*"closes its connection." ]] ||
+			fail "$prog -p (1000 digits) printed on stderr: $stderr"
+	done
+}
+
 @test "every program: -h prints usage and exits 0, a bad option exits 2" {
 	local prog
 	for prog in single-server thread-server fork-server poll-server chat-client loadgen; do
