@@ -14,15 +14,18 @@ setup() {
 	WAIT=$((5 * NP_SLOW))
 	# loadgen drives the servers; its own tests run it under valgrind too.
 	LOADGEN_WRAP=()
+	KILLED_CHILD=
 }
 
 teardown() {
 	local rc=0
 	np_teardown || rc=1
 	# fork-server reports children that did not exit 0 (a crash, or
-	# valgrind's 99): a child that failed fails the test.
+	# valgrind's 99): a child that failed fails the test, unless the test
+	# killed it itself (KILLED_CHILD).
 	if ((${#NP_LOGS[@]} > 0)) &&
-		grep -hE 'child [0-9]+ (exited with status|killed by signal)' "${NP_LOGS[@]}" >&2; then
+		grep -hE 'child [0-9]+ (exited with status|killed by signal)' "${NP_LOGS[@]}" |
+		grep -v "child ${KILLED_CHILD:-none} killed by signal 9\$" >&2; then
 		echo "a child process of the server failed (valgrind: 99, ASan: 98, UBSan: 97, TSan: 96); see its log above" >&2
 		rc=1
 	fi
@@ -175,7 +178,7 @@ hold_clients() {
 }
 
 # run_loadgen ARG...: run the given loadgen against the server; it checks
-# every echo byte for byte. Sets LOAD_OUT.
+# every echo byte for byte. Its output is in $PROG_OUT.
 run_loadgen() {
 	local NP_WRAP=("${LOADGEN_WRAP[@]}")
 	NP_SENT="loadgen $*"
@@ -209,9 +212,20 @@ oversize_drops_one() {
 }
 
 # no_fd_growth SERVER: 300 connections come and go; the server holds as
-# many descriptors afterwards as before.
+# many descriptors afterwards as before, and about as many memory mappings
+# after the last 200 as after the first 100.
 no_fd_growth() {
-	local base after maps1 maps3
+	local base after maps1 maps3 slack=20
+	# A thread nobody joins or detaches keeps its stack mapped for ever:
+	# two mappings (the stack and its guard page) per connection, 400 for
+	# the last 200. Under ThreadSanitizer (SANITIZE=thread) a leaked thread
+	# adds about 8, but a server that ends its threads also grows: the
+	# runtime remaps the shadow memory of each new place a thread's stack
+	# lands, which splits its own mappings, by up to 80 seen here before
+	# it levels off. The bound there is 200, still far below a leak.
+	if [[ ${SANITIZE:-} == *thread* && $1 == thread-server ]]; then
+		slack=200
+	fi
 	start_server "$@"
 	base=$(fd_count "$SERVER_PID")
 	run_loadgen -c 100 -n 3 -s 32
@@ -225,10 +239,9 @@ no_fd_growth() {
 	((after <= base)) ||
 		np_mismatch "the server leaks file descriptors" "$base open descriptors, as before" \
 			"$after: $(ls -l "/proc/$SERVER_PID/fd" 2>/dev/null | awk 'NR > 1 { print $NF }' | sort | uniq -c | sort -rn | head -n 3 | tr -s ' \n' ' ')"
-	# A thread nobody joins or detaches keeps its stack mapped for ever.
-	((maps3 - maps1 <= 20)) ||
+	((maps3 - maps1 <= slack)) ||
 		np_mismatch "the server's memory map keeps growing (threads never detached or joined?)" \
-			"about $maps1 mappings after 200 more connections" "$maps3 (wc -l /proc/PID/maps)"
+			"about $maps1 mappings (at most $((maps1 + slack))) after 200 more connections" "$maps3 (wc -l /proc/PID/maps)"
 }
 
 # stops_with_clients SERVER: SIGTERM with one idle client and one in the
@@ -432,6 +445,28 @@ stops_with_clients() {
 	expect_closed 8
 }
 
+# The teardown's check of every child's exit relies on these lines: a
+# child that valgrind or a sanitizer failed is only seen through them.
+@test "TODO(04.6) TODO(04.7) fork-server reports a child that a signal killed, and serves on" {
+	local child
+	start_server fork-server
+	open_conn 7
+	say 7 'served by the child about to be killed'
+	child=$(pgrep -P "$SERVER_PID")
+	NP_SENT="SIGKILL to the child serving connection 7 (pid $child)"
+	NP_SHOW=np_show_nothing
+	[[ $child =~ ^[0-9]+$ ]] ||
+		np_mismatch "not one child process" "one child, serving connection 7" "pids: '$child'"
+	KILLED_CHILD=$child
+	kill -KILL "$child"
+	expect_closed 7
+	np_until "$WAIT" grep -q "child $child killed by signal 9\$" "$SERVER_LOG" ||
+		np_mismatch "the child's death was not reported" \
+			"fork-server: child $child killed by signal 9" "see the log below"
+	open_conn 8
+	say 8 'a new client is served by a new child'
+}
+
 # --- poll-server -----------------------------------------------------------
 
 @test "TODO(04.1) TODO(04.8) TODO(04.9) TODO(04.10) poll-server: lines split or glued come back intact" {
@@ -567,6 +602,22 @@ chat() {
 		-c 1 -n 1 -s 20
 	expect_exit 1
 	expect_stderr_match 'differs'
+}
+
+@test "every server: a bad port says which, then the whole usage, exit 2" {
+	local prog long
+	long=$(printf '9%.0s' {1..1000})
+	for prog in single-server thread-server fork-server poll-server; do
+		np_run "$prog" -p 99999
+		assert_failure 2
+		[[ $stderr == "$prog: bad port: 99999"$'\n'usage:*"closes its connection." ]] ||
+			fail "$prog -p 99999 printed on stderr: $stderr"
+		# An argument of any length: the usage still comes whole.
+		np_run "$prog" -p "$long"
+		assert_failure 2
+		[[ $stderr == "$prog: bad port: 999"*$'\n'usage:*"closes its connection." ]] ||
+			fail "$prog -p (1000 digits) printed on stderr: $stderr"
+	done
 }
 
 @test "every program: -h prints usage and exits 0, a bad option exits 2" {

@@ -32,16 +32,17 @@ static void format_usage(struct server_args *args, size_t len)
 	         LINE_MAX_LEN);
 }
 
-/* A bad command line: why (one line) and the usage into args->text. */
+/* A bad command line: why (one line) and the usage into args->text. The
+ * argument is quoted up to 200 bytes, so the usage always fits after it. */
 static enum server_cmd bad_usage(struct server_args *args, const char *what,
                                  const char *arg)
 {
 	int n = 0;
 
 	if (what != NULL)
-		n = snprintf(args->text, sizeof args->text, "%s: %s: %s\n",
+		n = snprintf(args->text, sizeof args->text, "%s: %s: %.200s\n",
 		             np_progname, what, arg);
-	format_usage(args, n > 0 && (size_t)n < sizeof args->text ? n : 0);
+	format_usage(args, n > 0 ? (size_t)n : 0);
 	return SERVER_BAD_USAGE;
 }
 

@@ -25,7 +25,8 @@ struct server_args {
 	const char *port;  /* -p PORT: DEFAULT_PORT unless given */
 	int echo;          /* -e was given */
 	char text[1024];   /* the usage; after a bad command line, what was
-	                    * wrong ("PROGRAM: bad port: 99999") before it */
+	                    * wrong ("PROGRAM: bad port: 99999", the argument
+	                    * cut at 200 bytes) before it */
 };
 
 /*

@@ -172,13 +172,16 @@ static void accept_clients(struct pollset *ps)
 /* The client can be read: take what it sent, queue a reply per line. */
 static void on_readable(struct conn *c)
 {
-	/* TODO(04.9): One line_fill() (the socket is non-blocking: EAGAIN
-	 * and EINTR mean "nothing now", not an error). 0 is EOF: set c->eof
-	 * (its replies still go out, then it is closed). Another error: set
-	 * c->drop. Then queue_output() every whole line line_next() gives
-	 * (failure: c->drop). LINE_TOO_LONG: np_warn("client WHO: a line
-	 * longer than 65536 bytes; closing") (WHO: c->who; the tests look
-	 * for "longer than 65536"), and c->drop: only this client closes. */
+	/* TODO(04.9): Take what the client sent, in one read at most (a
+	 * client that never pauses must not starve the others; EAGAIN and
+	 * EINTR mean nothing now), and queue each whole line, '\n' included,
+	 * as its reply (queue_output()). Its EOF sets c->eof: what is queued
+	 * still goes out before it closes. A read error, a reply that cannot
+	 * be queued or a line longer than LINE_MAX_LEN sets c->drop, and the
+	 * last is logged: np_warn("client WHO: a line longer than 65536
+	 * bytes; closing") (WHO: c->who; the tests look for "longer than
+	 * 65536"). Nothing is sent or closed here: serve() does that, and
+	 * closes this client only. */
 	(void)c;
 	(void)queue_output;
 	np_todo("04.9");
@@ -187,13 +190,14 @@ static void on_readable(struct conn *c)
 /* Send what c's output buffer holds, as far as the socket takes it now. */
 static void flush_output(struct conn *c)
 {
-	/* TODO(04.10): send(..., MSG_DONTWAIT) from c->out + c->out_start
-	 * while bytes are pending. The socket may take only part (a short
-	 * write): advance out_start by what it took and try again; EAGAIN
-	 * means its buffer is full: stop, poll() will say when it has room
-	 * (POLLOUT). EINTR: try again. Any other error (EPIPE, ECONNRESET):
-	 * c->drop. Once nothing is pending, free(c->out) and zero out_cap,
-	 * out_start and out_end: an idle client should cost no buffer. */
+	/* TODO(04.10): Send as much of c's pending replies
+	 * (c->out[out_start..out_end)) as the socket takes now, without
+	 * ever waiting: it may take part, or nothing (EAGAIN); what it does
+	 * not take stays pending, out_start past what went, for poll()'s
+	 * next POLLOUT. EINTR is no reason to stop; any other error (EPIPE,
+	 * ECONNRESET) sets c->drop. Once nothing is pending, c holds no
+	 * buffer (out NULL; out_cap, out_start, out_end 0): an idle client
+	 * should cost none. */
 	(void)c;
 	np_todo("04.10");
 }
