@@ -158,7 +158,7 @@ hold_client() {
 	ss_check 05.8
 }
 
-@test "TODO(05.1) library: port 0 becomes the real port; super calls (ss-check)" {
+@test "TODO(05.1) library: port 0 becomes the real port, IPv4 and IPv6; a class's address family (ss-check)" {
 	ss_check 05.1
 }
 

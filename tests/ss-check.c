@@ -395,31 +395,78 @@ static int expect_seen(const char *what, int setup, int handle, int finish,
 
 /* ---- The cases. Each returns 0, or -1 with why set. ---- */
 
-static int case_port0(void)
+/* The port of an Internet address, IPv4 or IPv6. */
+static int port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
+/* A TCP server on host port 0: the kernel's port in s->address, the
+ * socket listening, SO_REUSEADDR set. */
+static int expect_port0(const char *host)
 {
 	struct fixture fx;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss, optlen = sizeof(int);
 	int port, real, reuse = 0, listening = 0, rc = 0;
 
-	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+	if (fx_init(&fx, &ss_tcp_server_ops, host, "0", SS_SYNC) < 0)
 		return -1;
-	port = ntohs(((struct sockaddr_in *)&fx.s.address)->sin_port);
+	port = port_of(&fx.s.address);
 	getsockname(fx.s.fd, (struct sockaddr *)&ss, &len);
-	real = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	real = port_of(&ss);
 	getsockopt(fx.s.fd, SOL_SOCKET, SO_REUSEADDR, &reuse, &optlen);
 	optlen = sizeof(int);
 	getsockopt(fx.s.fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen);
 	if (port == 0 || port != real)
-		rc = fail("127.0.0.1 port 0: expected the kernel's port %d in "
+		rc = fail("%s port 0: expected the kernel's port %d in "
 		          "s->address, got %d",
-		          real, port);
+		          host, real, port);
 	else if (!reuse || !listening)
 		rc = fail("expected SO_REUSEADDR set and the socket listening, "
 		          "got SO_REUSEADDR %d, SO_ACCEPTCONN %d",
 		          reuse, listening);
 	fx_close(&fx);
 	return rc;
+}
+
+static int case_port0(void)
+{
+	return expect_port0("127.0.0.1");
+}
+
+/* Can this machine bind ::1 at all? */
+static int have_ipv6_loopback(void)
+{
+	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6,
+	                           .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	int fd = socket(AF_INET6, SOCK_STREAM, 0), ok;
+
+	if (fd < 0)
+		return 0;
+	ok = bind(fd, (struct sockaddr *)&in6, sizeof in6) == 0;
+	close(fd);
+	return ok;
+}
+
+/* An IPv6 address takes 28 bytes: a bind() told 16, an IPv4 address's
+ * length, instead of s->addrlen works on 127.0.0.1 and fails here. */
+static int case_port0_ipv6(void)
+{
+	struct ss_server s;
+
+	if (have_ipv6_loopback())
+		return expect_port0("::1");
+	/* No IPv6 on this machine: then a clean failure. */
+	if (ss_server_init(&s, &ss_tcp_server_ops, "::1", "0", &echo,
+	                   SS_SYNC) == 0) {
+		ss_server_close(&s);
+		return fail("no IPv6 on this machine: expected "
+		            "ss_server_init(::1) to fail, it succeeded");
+	}
+	return 0;
 }
 
 static int case_echo(void)
@@ -1100,6 +1147,9 @@ static const struct {
         {"05.1 port 0 becomes the real port in s->address; the socket "
          "listens, SO_REUSEADDR set",
          case_port0},
+        {"05.1 the same on ::1 (IPv6): the whole address bound, its real "
+         "port in s->address",
+         case_port0_ipv6},
         {"05.1 a class of address_family AF_INET6 refuses an IPv4 address "
          "(EAFNOSUPPORT), nothing left open",
          case_family},
