@@ -675,6 +675,60 @@ static int case_timeout(void)
 	return rc;
 }
 
+static void on_usr2(int sig)
+{
+	(void)sig;
+}
+
+/* Send SIGUSR2 to the thread *arg after SIGNAL_AT seconds. */
+#define SIGNAL_AT 0.75
+static void *signal_later(void *arg)
+{
+	struct timespec at = {0, (long)(SIGNAL_AT * 1e9)};
+
+	nanosleep(&at, NULL);
+	pthread_kill(*(pthread_t *)arg, SIGUSR2);
+	return NULL;
+}
+
+/* A signal in the middle of the wait interrupts poll() (EINTR): the wait
+ * goes on for what is left of the timeout, neither less nor all of it
+ * again. Were the signal late, the case would only be weaker. */
+static int case_timeout_signal(void)
+{
+	struct sigaction sa, old;
+	pthread_t self = pthread_self(), tid;
+	struct fixture fx;
+	double t0, dt;
+	int rc = 0, r;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	fx.s.timeout = 1.0;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_usr2; /* poll() is never restarted anyway */
+	sigaction(SIGUSR2, &sa, &old);
+	pthread_create(&tid, NULL, signal_later, &self);
+	t0 = now();
+	r = ss_handle_request(&fx.s);
+	dt = now() - t0;
+	pthread_join(tid, NULL);
+	sigaction(SIGUSR2, &old, NULL);
+	if (r != 0 || peek(&seen.timeout) != 1)
+		rc = fail("timeout 1 s, a signal after %.2f s, no client: "
+		          "expected 0 and handle_timeout called once, got %d "
+		          "and %d calls",
+		          SIGNAL_AT, r, peek(&seen.timeout));
+	else if (dt < 1.0 || dt > 1.4)
+		rc = fail("timeout 1 s, a signal after %.2f s: expected "
+		          "handle_timeout after 1 s (after EINTR, what is left "
+		          "of it), got it after %.3f s",
+		          SIGNAL_AT, dt);
+	fx_close(&fx);
+	return rc;
+}
+
 static int case_handle_one(void)
 {
 	struct fixture fx;
@@ -1176,6 +1230,9 @@ static const struct {
         {"05.9 ss_handle_request, timeout 0.2 s, no client: handle_timeout "
          "once, after >= 0.2 s",
          case_timeout},
+        {"05.9 ss_handle_request, timeout 1 s, a signal during the wait: "
+         "handle_timeout still after 1 s, not sooner, not later",
+         case_timeout_signal},
         {"05.9 ss_handle_request serves the client that is waiting",
          case_handle_one},
         {"05.7 threading: a second client is served while the first idles",
