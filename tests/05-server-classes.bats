@@ -167,6 +167,7 @@ hold_client() {
 	np_run echo-server -h
 	assert_success
 	assert_output --partial 'usage: echo-server'
+	assert_equal "$stderr" ''
 	for args in '' '-t smtp' '-t tcp -m never' '-t tcp -x' '-t tcp -p 70000' '-t tcp extra'; do
 		# shellcheck disable=SC2086
 		np_run echo-server $args
