@@ -5,10 +5,11 @@
  * serve_forever() waits for a request, and handle_request_noblock() takes
  * it along its path, every step a method of the server's class:
  * get_request() takes it (its transport's: sockserver-inet.c),
- * verify_request() may refuse it, process_request() serves it, here or in
- * a thread or a child (sockserver-base.c, sockserver-mixins.c), and
- * shutdown_request() ends it. ss_shutdown() and ss_request_shutdown() ask
- * the loop to return; ss_server_close() ends it all (sockserver-base.c).
+ * verify_request() may refuse it, process_request() serves it, in the
+ * loop's thread, a thread of its own or a child (sockserver-base.c,
+ * sockserver-mixins.c), and shutdown_request() ends it (sockserver-inet.c
+ * again). ss_shutdown() and ss_request_shutdown() ask the loop to return;
+ * ss_server_close() ends it all (sockserver-base.c).
  *
  * Signals: this library installs no handler and changes no disposition. A
  * program that serves streams must ignore SIGPIPE (np_ignore_sigpipe()):
