@@ -164,7 +164,7 @@ hold_client() {
 	ss_check 05.6
 }
 
-@test "TODO(05.7) TODO(05.8) library: threads waited for, children reaped, max_children (ss-check)" {
+@test "TODO(05.7) TODO(05.8) library: threads waited for unless daemon, children reaped, max_children (ss-check)" {
 	ss_check 05.7
 	ss_check 05.8
 }

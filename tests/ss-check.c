@@ -899,6 +899,57 @@ static int busy_client(const struct ss_server *s, const char *msg)
 	return fd;
 }
 
+/*
+ * A thread that is not waited for: with daemon_threads 1, or
+ * block_on_close 0, ss_server_close() returns while a handler still
+ * serves. That thread goes on using the server's class after the close,
+ * as a program's would: fx must outlive it, and is never used again.
+ */
+static int close_does_not_wait(struct fixture *fx, int daemon,
+                               int block_on_close)
+{
+	struct closer c = {fx, 0};
+	char buf[64];
+	pthread_t tid;
+	int fd = -1, rc;
+
+	if (fx_init(fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_THREADING) < 0)
+		return -1;
+	fx->s.daemon_threads = daemon;
+	fx->s.block_on_close = block_on_close;
+	rc = fx_serve(fx, TICK);
+	if (rc == 0 && (fd = busy_client(&fx->s, "not waited for")) < 0)
+		rc = -1;
+	if (rc < 0) {
+		fx_close(fx);
+		return -1;
+	}
+	fx_stop(fx);
+	pthread_create(&tid, NULL, close_thread, &c);
+	if (!wait_flag(&c.done, WAIT_MS))
+		rc = fail("daemon_threads %d, block_on_close %d, a handler "
+		          "still running: expected ss_server_close() to "
+		          "return without waiting for its thread, it waits",
+		          daemon, block_on_close);
+	/* The client leaves: the handler, and its thread, end. */
+	shutdown(fd, SHUT_WR);
+	read_to_eof(fd, buf, sizeof buf);
+	close(fd);
+	pthread_join(tid, NULL);
+	if (!wait_flag(&seen.finish, WAIT_MS) && rc == 0)
+		rc = fail("its client gone: expected the handler to finish");
+	return rc;
+}
+
+static int case_daemon_threads(void)
+{
+	static struct fixture daemon, unblocked;
+
+	if (close_does_not_wait(&daemon, 1, 1) < 0)
+		return -1;
+	return close_does_not_wait(&unblocked, 0, 0);
+}
+
 static int fork_limit(struct fixture *fx)
 {
 	char buf[64];
@@ -1240,6 +1291,9 @@ static const struct {
         {"05.7 threading: finished threads leave the list; ss_server_close "
          "waits for a running one",
          case_thread_close},
+        {"05.7 threading: daemon_threads, or block_on_close 0: "
+         "ss_server_close does not wait for the thread",
+         case_daemon_threads},
         {"05.8 forking, max_children 1: the second client is served only "
          "after the first finished",
          case_fork_limit},
