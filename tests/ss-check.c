@@ -611,6 +611,51 @@ static int case_shutdown(void)
 	return rc;
 }
 
+/* The CPU time thread tid has used, in seconds, or -1. */
+static double cpu_seconds(pthread_t tid)
+{
+	struct timespec ts;
+	clockid_t clock;
+
+	if (pthread_getcpuclockid(tid, &clock) != 0 ||
+	    clock_gettime(clock, &ts) < 0)
+		return -1;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A wake-up byte left in the pipe would make every later poll() return
+ * at once: serve_forever(), run again after a shutdown, would spin
+ * instead of sleeping. Watch its thread while nobody connects. */
+static int case_idle_again(void)
+{
+	struct timespec idle = {0, 500000000};
+	struct fixture fx;
+	double cpu;
+	int rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	rc = fx_serve(&fx, 2.0);
+	if (rc == 0)
+		rc = timed_stop(&fx, "while idle");
+	if (rc == 0)
+		rc = fx_serve(&fx, 2.0);
+	if (rc == 0) {
+		cpu = cpu_seconds(fx.tid);
+		nanosleep(&idle, NULL);
+		cpu = cpu_seconds(fx.tid) - cpu;
+		if (cpu > 0.25)
+			rc = fail(
+			        "serve_forever() again after a shutdown, "
+			        "idle, poll interval 2 s: expected its thread "
+			        "asleep in poll(), it used %.2f s of CPU in "
+			        "0.5 s (the wake-up byte still in the pipe?)",
+			        cpu);
+	}
+	fx_close(&fx);
+	return rc;
+}
+
 static struct ss_server *signalled;
 
 static void on_usr1(int sig)
@@ -1276,6 +1321,9 @@ static const struct {
         {"05.2 05.10 ss_shutdown from another thread returns at once, "
          "serve_forever returns 0 and can serve again",
          case_shutdown},
+        {"05.2 05.10 serving again after a shutdown, idle: asleep in poll(), "
+         "the wake-up consumed",
+         case_idle_again},
         {"05.10 ss_request_shutdown in a signal handler stops serve_forever",
          case_request_shutdown},
         {"05.9 ss_handle_request, timeout 0.2 s, no client: handle_timeout "
