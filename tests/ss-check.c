@@ -395,31 +395,78 @@ static int expect_seen(const char *what, int setup, int handle, int finish,
 
 /* ---- The cases. Each returns 0, or -1 with why set. ---- */
 
-static int case_port0(void)
+/* The port of an Internet address, IPv4 or IPv6. */
+static int port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
+/* A TCP server on host port 0: the kernel's port in s->address, the
+ * socket listening, SO_REUSEADDR set. */
+static int expect_port0(const char *host)
 {
 	struct fixture fx;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss, optlen = sizeof(int);
 	int port, real, reuse = 0, listening = 0, rc = 0;
 
-	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+	if (fx_init(&fx, &ss_tcp_server_ops, host, "0", SS_SYNC) < 0)
 		return -1;
-	port = ntohs(((struct sockaddr_in *)&fx.s.address)->sin_port);
+	port = port_of(&fx.s.address);
 	getsockname(fx.s.fd, (struct sockaddr *)&ss, &len);
-	real = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	real = port_of(&ss);
 	getsockopt(fx.s.fd, SOL_SOCKET, SO_REUSEADDR, &reuse, &optlen);
 	optlen = sizeof(int);
 	getsockopt(fx.s.fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen);
 	if (port == 0 || port != real)
-		rc = fail("127.0.0.1 port 0: expected the kernel's port %d in "
+		rc = fail("%s port 0: expected the kernel's port %d in "
 		          "s->address, got %d",
-		          real, port);
+		          host, real, port);
 	else if (!reuse || !listening)
 		rc = fail("expected SO_REUSEADDR set and the socket listening, "
 		          "got SO_REUSEADDR %d, SO_ACCEPTCONN %d",
 		          reuse, listening);
 	fx_close(&fx);
 	return rc;
+}
+
+static int case_port0(void)
+{
+	return expect_port0("127.0.0.1");
+}
+
+/* Can this machine bind ::1 at all? */
+static int have_ipv6_loopback(void)
+{
+	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6,
+	                           .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	int fd = socket(AF_INET6, SOCK_STREAM, 0), ok;
+
+	if (fd < 0)
+		return 0;
+	ok = bind(fd, (struct sockaddr *)&in6, sizeof in6) == 0;
+	close(fd);
+	return ok;
+}
+
+/* An IPv6 address takes 28 bytes: a bind() told 16, an IPv4 address's
+ * length, instead of s->addrlen works on 127.0.0.1 and fails here. */
+static int case_port0_ipv6(void)
+{
+	struct ss_server s;
+
+	if (have_ipv6_loopback())
+		return expect_port0("::1");
+	/* No IPv6 on this machine: then a clean failure. */
+	if (ss_server_init(&s, &ss_tcp_server_ops, "::1", "0", &echo,
+	                   SS_SYNC) == 0) {
+		ss_server_close(&s);
+		return fail("no IPv6 on this machine: expected "
+		            "ss_server_init(::1) to fail, it succeeded");
+	}
+	return 0;
 }
 
 static int case_echo(void)
@@ -564,6 +611,51 @@ static int case_shutdown(void)
 	return rc;
 }
 
+/* The CPU time thread tid has used, in seconds, or -1. */
+static double cpu_seconds(pthread_t tid)
+{
+	struct timespec ts;
+	clockid_t clock;
+
+	if (pthread_getcpuclockid(tid, &clock) != 0 ||
+	    clock_gettime(clock, &ts) < 0)
+		return -1;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A wake-up byte left in the pipe would make every later poll() return
+ * at once: serve_forever(), run again after a shutdown, would spin
+ * instead of sleeping. Watch its thread while nobody connects. */
+static int case_idle_again(void)
+{
+	struct timespec idle = {0, 500000000};
+	struct fixture fx;
+	double cpu;
+	int rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	rc = fx_serve(&fx, 2.0);
+	if (rc == 0)
+		rc = timed_stop(&fx, "while idle");
+	if (rc == 0)
+		rc = fx_serve(&fx, 2.0);
+	if (rc == 0) {
+		cpu = cpu_seconds(fx.tid);
+		nanosleep(&idle, NULL);
+		cpu = cpu_seconds(fx.tid) - cpu;
+		if (cpu > 0.25)
+			rc = fail(
+			        "serve_forever() again after a shutdown, "
+			        "idle, poll interval 2 s: expected its thread "
+			        "asleep in poll(), it used %.2f s of CPU in "
+			        "0.5 s (the wake-up byte still in the pipe?)",
+			        cpu);
+	}
+	fx_close(&fx);
+	return rc;
+}
+
 static struct ss_server *signalled;
 
 static void on_usr1(int sig)
@@ -624,6 +716,60 @@ static int case_timeout(void)
 		rc = fail("timeout 0.2 s: expected handle_timeout after 0.2 s, "
 		          "got it after %.3f s",
 		          dt);
+	fx_close(&fx);
+	return rc;
+}
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+}
+
+/* Send SIGUSR2 to the thread *arg after SIGNAL_AT seconds. */
+#define SIGNAL_AT 0.75
+static void *signal_later(void *arg)
+{
+	struct timespec at = {0, (long)(SIGNAL_AT * 1e9)};
+
+	nanosleep(&at, NULL);
+	pthread_kill(*(pthread_t *)arg, SIGUSR2);
+	return NULL;
+}
+
+/* A signal in the middle of the wait interrupts poll() (EINTR): the wait
+ * goes on for what is left of the timeout, neither less nor all of it
+ * again. Were the signal late, the case would only be weaker. */
+static int case_timeout_signal(void)
+{
+	struct sigaction sa, old;
+	pthread_t self = pthread_self(), tid;
+	struct fixture fx;
+	double t0, dt;
+	int rc = 0, r;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	fx.s.timeout = 1.0;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_usr2; /* poll() is never restarted anyway */
+	sigaction(SIGUSR2, &sa, &old);
+	pthread_create(&tid, NULL, signal_later, &self);
+	t0 = now();
+	r = ss_handle_request(&fx.s);
+	dt = now() - t0;
+	pthread_join(tid, NULL);
+	sigaction(SIGUSR2, &old, NULL);
+	if (r != 0 || peek(&seen.timeout) != 1)
+		rc = fail("timeout 1 s, a signal after %.2f s, no client: "
+		          "expected 0 and handle_timeout called once, got %d "
+		          "and %d calls",
+		          SIGNAL_AT, r, peek(&seen.timeout));
+	else if (dt < 1.0 || dt > 1.4)
+		rc = fail("timeout 1 s, a signal after %.2f s: expected "
+		          "handle_timeout after 1 s (after EINTR, what is left "
+		          "of it), got it after %.3f s",
+		          SIGNAL_AT, dt);
 	fx_close(&fx);
 	return rc;
 }
@@ -796,6 +942,57 @@ static int busy_client(const struct ss_server *s, const char *msg)
 		return fail("sent '%s': expected it echoed, got nothing", msg);
 	}
 	return fd;
+}
+
+/*
+ * A thread that is not waited for: with daemon_threads 1, or
+ * block_on_close 0, ss_server_close() returns while a handler still
+ * serves. That thread goes on using the server's class after the close,
+ * as a program's would: fx must outlive it, and is never used again.
+ */
+static int close_does_not_wait(struct fixture *fx, int daemon,
+                               int block_on_close)
+{
+	struct closer c = {fx, 0};
+	char buf[64];
+	pthread_t tid;
+	int fd = -1, rc;
+
+	if (fx_init(fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_THREADING) < 0)
+		return -1;
+	fx->s.daemon_threads = daemon;
+	fx->s.block_on_close = block_on_close;
+	rc = fx_serve(fx, TICK);
+	if (rc == 0 && (fd = busy_client(&fx->s, "not waited for")) < 0)
+		rc = -1;
+	if (rc < 0) {
+		fx_close(fx);
+		return -1;
+	}
+	fx_stop(fx);
+	pthread_create(&tid, NULL, close_thread, &c);
+	if (!wait_flag(&c.done, WAIT_MS))
+		rc = fail("daemon_threads %d, block_on_close %d, a handler "
+		          "still running: expected ss_server_close() to "
+		          "return without waiting for its thread, it waits",
+		          daemon, block_on_close);
+	/* The client leaves: the handler, and its thread, end. */
+	shutdown(fd, SHUT_WR);
+	read_to_eof(fd, buf, sizeof buf);
+	close(fd);
+	pthread_join(tid, NULL);
+	if (!wait_flag(&seen.finish, WAIT_MS) && rc == 0)
+		rc = fail("its client gone: expected the handler to finish");
+	return rc;
+}
+
+static int case_daemon_threads(void)
+{
+	static struct fixture daemon, unblocked;
+
+	if (close_does_not_wait(&daemon, 1, 1) < 0)
+		return -1;
+	return close_does_not_wait(&unblocked, 0, 0);
 }
 
 static int fork_limit(struct fixture *fx)
@@ -1100,6 +1297,9 @@ static const struct {
         {"05.1 port 0 becomes the real port in s->address; the socket "
          "listens, SO_REUSEADDR set",
          case_port0},
+        {"05.1 the same on ::1 (IPv6): the whole address bound, its real "
+         "port in s->address",
+         case_port0_ipv6},
         {"05.1 a class of address_family AF_INET6 refuses an IPv4 address "
          "(EAFNOSUPPORT), nothing left open",
          case_family},
@@ -1121,11 +1321,17 @@ static const struct {
         {"05.2 05.10 ss_shutdown from another thread returns at once, "
          "serve_forever returns 0 and can serve again",
          case_shutdown},
+        {"05.2 05.10 serving again after a shutdown, idle: asleep in poll(), "
+         "the wake-up consumed",
+         case_idle_again},
         {"05.10 ss_request_shutdown in a signal handler stops serve_forever",
          case_request_shutdown},
         {"05.9 ss_handle_request, timeout 0.2 s, no client: handle_timeout "
          "once, after >= 0.2 s",
          case_timeout},
+        {"05.9 ss_handle_request, timeout 1 s, a signal during the wait: "
+         "handle_timeout still after 1 s, not sooner, not later",
+         case_timeout_signal},
         {"05.9 ss_handle_request serves the client that is waiting",
          case_handle_one},
         {"05.7 threading: a second client is served while the first idles",
@@ -1133,6 +1339,9 @@ static const struct {
         {"05.7 threading: finished threads leave the list; ss_server_close "
          "waits for a running one",
          case_thread_close},
+        {"05.7 threading: daemon_threads, or block_on_close 0: "
+         "ss_server_close does not wait for the thread",
+         case_daemon_threads},
         {"05.8 forking, max_children 1: the second client is served only "
          "after the first finished",
          case_fork_limit},

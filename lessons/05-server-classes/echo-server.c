@@ -153,18 +153,17 @@ struct options {
 	const struct ss_server_ops *ops; /* -t */
 	const char *addr, *port, *path;  /* -a, -p, -s */
 	enum ss_mode mode;               /* -m */
-	int help;                        /* -h */
 };
 
-/* Parse the command line into o. Returns 0, or -1 for a usage error with
- * its reason in why (empty when getopt() already printed it). -h: 0,
- * with o->help set. */
+/* Parse the command line into o. Returns 0 to run, 1 for -h, or -1 for a
+ * usage error, with its reason in why (empty when getopt() said it). */
 static int parse_options(int argc, char *argv[], struct options *o, char *why,
                          size_t len)
 {
 	uint16_t port;
 	int opt;
 
+	*why = '\0';
 	while ((opt = getopt(argc, argv, "t:a:p:s:m:h")) != -1) {
 		switch (opt) {
 		case 't':
@@ -188,8 +187,7 @@ static int parse_options(int argc, char *argv[], struct options *o, char *why,
 				snprintf(why, len, "unknown mode: %s", optarg);
 			break;
 		case 'h':
-			o->help = 1;
-			return 0;
+			return 1;
 		default:
 			return -1; /* getopt() printed why */
 		}
@@ -219,20 +217,16 @@ int main(int argc, char *argv[])
 	                    .port = DEFAULT_PORT,
 	                    .path = DEFAULT_PATH,
 	                    .mode = SS_SYNC};
-	char why[128] = "";
+	char why[128];
 	const char *where, *failed = NULL;
-	int is_unix;
+	int is_unix, rc;
 
 	np_progname = "echo-server";
-	if (parse_options(argc, argv, &o, why, sizeof why) < 0) {
+	if ((rc = parse_options(argc, argv, &o, why, sizeof why)) != 0) {
 		if (why[0] != '\0')
 			np_warn("%s", why);
-		usage(stderr);
-		return 2;
-	}
-	if (o.help) {
-		usage(stdout);
-		return 0;
+		usage(rc > 0 ? stdout : stderr);
+		return rc > 0 ? 0 : 2;
 	}
 	/* The class's attributes say what its address is and how to echo. */
 	is_unix = o.ops->address_family == AF_UNIX;

@@ -6,7 +6,7 @@
  * TCPServer owns the socket code (bind, listen, accept, close); UDPServer
  * is its child, as in Python: a request is one datagram on the server's
  * own socket. The Unix classes reuse both (sockserver-unix.c). A request
- * comes here from BaseServer's loop (sockserver-base.c) through
+ * comes here from BaseServer's loop (sockserver-loop.c) through
  * get_request, and leaves through shutdown_request and close_request.
  */
 #include "sockserver-private.h"

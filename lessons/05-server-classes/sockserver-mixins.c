@@ -118,8 +118,9 @@ void threading_process_request(struct ss_server *s, struct ss_request *req)
  * finished (BaseServer's server_close calls it). */
 void threading_server_close(struct ss_server *s)
 {
-	/* TODO(05.7): Under s->lock, pthread_cond_wait() on s->stopped while
-	 * s->nthreads > 0 (each finishing thread broadcasts it). */
+	/* TODO(05.7): Return once no tracked thread is left (s->nthreads is
+	 * 0; it is shared under s->lock): each takes itself off s->threads
+	 * as it finishes, and broadcasts s->stopped. */
 	(void)s;
 	np_todo("05.7");
 }

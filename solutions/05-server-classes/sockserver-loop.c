@@ -5,10 +5,11 @@
  * serve_forever() waits for a request, and handle_request_noblock() takes
  * it along its path, every step a method of the server's class:
  * get_request() takes it (its transport's: sockserver-inet.c),
- * verify_request() may refuse it, process_request() serves it, here or in
- * a thread or a child (sockserver-base.c, sockserver-mixins.c), and
- * shutdown_request() ends it. ss_shutdown() and ss_request_shutdown() ask
- * the loop to return; ss_server_close() ends it all (sockserver-base.c).
+ * verify_request() may refuse it, process_request() serves it, in the
+ * loop's thread, a thread of its own or a child (sockserver-base.c,
+ * sockserver-mixins.c), and shutdown_request() ends it (sockserver-inet.c
+ * again). ss_shutdown() and ss_request_shutdown() ask the loop to return;
+ * ss_server_close() ends it all (sockserver-base.c).
  *
  * Signals: this library installs no handler and changes no disposition. A
  * program that serves streams must ignore SIGPIPE (np_ignore_sigpipe()):
@@ -98,15 +99,17 @@ static void set_serving(struct ss_server *s, int serving)
 
 int ss_serve_forever(struct ss_server *s, double poll_interval)
 {
-	/* TODO(05.2): Python's loop. set_serving(s, 1). Then, while no
-	 * shutdown is requested (shutdown_requested()): poll() s->fd and
-	 * s->wake[0] for POLLIN, at most poll_interval seconds (to_ms());
-	 * EINTR is no error, go round again; another failure ends the loop
-	 * with -1. If the pipe woke you, drain_wake(). Check the flag again:
-	 * a shutdown wins over a waiting client. If s->fd is readable,
-	 * handle_request_noblock(). Then s->ops->service_actions(s). On the
-	 * way out, error or not, set_serving(s, 0) (keep errno): it resets
-	 * the flag and wakes ss_shutdown(). */
+	/* TODO(05.2): Python's serve_forever(). Until a shutdown is
+	 * requested (shutdown_requested()): wait at most poll_interval
+	 * seconds (to_ms()) for a request on s->fd or a wake-up byte on
+	 * s->wake[0], which is then consumed (drain_wake()); serve a ready
+	 * request (handle_request_noblock()); and call
+	 * s->ops->service_actions(s) every round, a request or not. A
+	 * shutdown requested while a client waits wins over the client. A
+	 * signal (EINTR) is no error; another failure of the wait returns
+	 * -1, else 0. From entry to return, whatever the way out, the
+	 * server is marked serving (set_serving(): leaving resets the flag
+	 * and wakes ss_shutdown()), errno kept. */
 	/* BEGIN SOLUTION */
 	struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN},
 	                      {.fd = s->wake[0], .events = POLLIN}};
@@ -143,12 +146,12 @@ int ss_serve_forever(struct ss_server *s, double poll_interval)
 
 int ss_handle_request(struct ss_server *s)
 {
-	/* TODO(05.9): poll() s->fd for POLLIN until the deadline now() +
-	 * s->timeout (s->timeout < 0: no deadline, timeout -1). On EINTR,
-	 * poll again for what is left of the time (ms_left()), not the
-	 * whole timeout again. Failure: -1. Nothing came: call
-	 * s->ops->handle_timeout(s). Something came:
-	 * handle_request_noblock(). Return 0. */
+	/* TODO(05.9): Wait at most s->timeout seconds (< 0: forever) for a
+	 * request on s->fd; serve it (handle_request_noblock()) or, if none
+	 * came in time, call s->ops->handle_timeout(s). A signal (EINTR)
+	 * neither ends the wait nor lengthens it: the deadline stays now()
+	 * + s->timeout (ms_left() is what is left of it). Returns 0, or -1
+	 * if the wait failed. */
 	/* BEGIN SOLUTION */
 	struct pollfd p = {.fd = s->fd, .events = POLLIN};
 	double deadline = now() + s->timeout;
@@ -212,11 +215,13 @@ static void wake_up(struct ss_server *s)
 
 void ss_shutdown(struct ss_server *s)
 {
-	/* TODO(05.10): Under s->lock: wake_up(s) (the flag and a byte in the
-	 * pipe, so the poll() returns at once), then pthread_cond_wait() on
-	 * s->stopped while s->serving. When serve_forever() is not running,
-	 * return at once: the flag stays set, and the next serve_forever()
-	 * stops straight away, as Python's does. */
+	/* TODO(05.10): Ask serve_forever() to stop with wake_up(s) (the
+	 * flag, and a byte that makes its poll() return at once), then
+	 * return only once it has returned: on its way out it clears
+	 * s->serving and broadcasts s->stopped. The flag and s->serving are
+	 * shared with the loop under s->lock. When serve_forever() is not
+	 * running, return at once: the flag stays set, and the next
+	 * serve_forever() stops straight away, as Python's does. */
 	/* BEGIN SOLUTION */
 	pthread_mutex_lock(&s->lock);
 	wake_up(s);
