@@ -77,22 +77,6 @@ static int init_lock(struct ss_server *s)
 	return err == 0 ? 0 : -1;
 }
 
-/* The wake pipe, non-blocking: the signal-safe waker must never block. */
-static int open_wake_pipe(struct ss_server *s)
-{
-	int i;
-
-	if (pipe(s->wake) < 0) {
-		s->wake[0] = s->wake[1] = -1;
-		return -1;
-	}
-	for (i = 0; i < 2; i++)
-		if (np_set_nonblocking(s->wake[i]) < 0 ||
-		    fcntl(s->wake[i], F_SETFD, FD_CLOEXEC) < 0)
-			return -1; /* the caller closes it */
-	return 0;
-}
-
 /* The server's socket, of the class's family and type. */
 static int open_socket(struct ss_server *s)
 {
@@ -121,7 +105,7 @@ int ss_server_init(struct ss_server *s, const struct ss_server_ops *ops,
 	if (server_address(s, host, port) < 0 || init_lock(s) < 0)
 		return -1;
 	/* As Python's constructor: bind and activate, or close it all. */
-	if (open_wake_pipe(s) < 0 || open_socket(s) < 0 ||
+	if (np_pipe(s->wake) < 0 || open_socket(s) < 0 ||
 	    ops->server_bind(s) < 0 || ops->server_activate(s) < 0) {
 		saved = errno;
 		ss_server_close(s);

@@ -88,22 +88,24 @@ int np_ignore_sigpipe(void)
 	return sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* A new self-pipe, both ends non-blocking and closed on exec. */
-static int open_stop_pipe(void)
+int np_pipe(int fds[2])
 {
-	int i;
+	int i, saved;
 
-	/* Called again in a forked child: the child gets a pipe of its own. */
-	for (i = 0; i < 2; i++)
-		if (stop_pipe[i] >= 0)
-			close(stop_pipe[i]);
-	stop_pipe[0] = stop_pipe[1] = -1;
-	if (pipe(stop_pipe) < 0)
+	if (pipe(fds) < 0) {
+		fds[0] = fds[1] = -1;
 		return -1;
+	}
 	for (i = 0; i < 2; i++)
-		if (np_set_nonblocking(stop_pipe[i]) < 0 ||
-		    fcntl(stop_pipe[i], F_SETFD, FD_CLOEXEC) < 0)
+		if (np_set_nonblocking(fds[i]) < 0 ||
+		    fcntl(fds[i], F_SETFD, FD_CLOEXEC) < 0) {
+			saved = errno;
+			close(fds[0]);
+			close(fds[1]);
+			fds[0] = fds[1] = -1;
+			errno = saved;
 			return -1;
+		}
 	return 0;
 }
 
@@ -111,7 +113,12 @@ int np_catch_signals(void)
 {
 	struct sigaction sa;
 
-	if (open_stop_pipe() < 0)
+	/* Called again in a forked child: the child gets a pipe of its own. */
+	if (stop_pipe[0] >= 0) {
+		close(stop_pipe[0]);
+		close(stop_pipe[1]);
+	}
+	if (np_pipe(stop_pipe) < 0)
 		return -1;
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);

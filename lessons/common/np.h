@@ -26,8 +26,8 @@
  *     in the START-UP section below are the only ones here that print or
  *     exit, and they are for main and those loops.
  *
- * tools/check-errors checks these rules on every C file of the lessons and
- * the solutions (make check-errors; CI runs it).
+ * The course's CI checks these rules on every C file of the lessons and
+ * their solutions (tools/check-errors, in the instructors' copy).
  */
 #ifndef NP_H
 #define NP_H
@@ -91,6 +91,14 @@ int np_ignore_sigpipe(void);
 
 /* Make fd non-blocking (O_NONBLOCK). Returns 0, or -1 with errno set. */
 int np_set_nonblocking(int fd);
+
+/*
+ * A pipe for the self-pipe trick: both ends non-blocking (a signal handler
+ * that writes to a full pipe must not block; the reader drains it without
+ * blocking) and closed on exec. Returns 0, or -1 with errno set and
+ * nothing left open (fds[0] = fds[1] = -1).
+ */
+int np_pipe(int fds[2]);
 
 /*
  * Format a socket address as "HOST:PORT" or "[HOST]:PORT" (IPv6) into buf.

@@ -10,7 +10,6 @@
 #include "np.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,14 +54,9 @@ static void on_sigchld(int sig)
 static int catch_sigchld(void)
 {
 	struct sigaction sa;
-	int i;
 
-	if (pipe(chld_pipe) < 0)
+	if (np_pipe(chld_pipe) < 0)
 		return -1;
-	for (i = 0; i < 2; i++)
-		if (np_set_nonblocking(chld_pipe[i]) < 0 ||
-		    fcntl(chld_pipe[i], F_SETFD, FD_CLOEXEC) < 0)
-			return -1;
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
