@@ -10,6 +10,12 @@ load ../lib/harness
 
 setup() {
 	T=$BATS_TEST_TMPDIR
+	# The lessons' sizes, read from their test files, so that these tests
+	# follow them: N1 tests in lesson 01, P1 of them named with a TODO
+	# (a point each; the other two are usage tests), N2 in lesson 02.
+	N1=$(grep -c '^@test ' "$NP_ROOT/tests/01-hello-server.bats")
+	P1=$(grep -c '^@test "TODO(' "$NP_ROOT/tests/01-hello-server.bats")
+	N2=$(grep -c '^@test ' "$NP_ROOT/tests/02-client.bats")
 	DOC=$NP_ROOT/build/tests/doc-check
 	BG_PID=
 }
@@ -85,9 +91,9 @@ valid_reports() {
 @test "grade: the untouched skeleton scores 0, every TODO unfinished, with valid reports" {
 	tool make -C "$NP_ROOT" --no-print-directory grade LESSON=01 GRADE_DIR="$T"
 	assert_success
-	assert_line --regexp '^01-hello-server +2/21 +0/19 +0/6$'
-	assert_line 'score: 0 of 19 points (0%)'
-	valid_reports "$T" 21
+	assert_line --regexp "^01-hello-server +2/$N1 +0/$P1 +0/6\$"
+	assert_line "score: 0 of $P1 points (0%)"
+	valid_reports "$T" "$N1"
 	assert_equal "$(q "$T/grade.json" score)" 0
 	assert_equal "$(q "$T/grade.json" extra_data.todos_done)" 0
 	assert_equal "$(q "$T/grade.json" extra_data.todos)" 6
@@ -96,7 +102,7 @@ valid_reports() {
 	assert_equal "$(q "$T/grade.json" 'tests[0].max_score')" 1
 	[[ $(q "$T/grade.json" 'tests[0].output') == *"TODO(01.1) not implemented"* ]] ||
 		fail "test 1's output does not name the missing TODO: $(q "$T/grade.json" 'tests[0].output')"
-	assert_equal "$("$DOC" xml "$T/reports/01-hello-server.xml" count failure)" 19
+	assert_equal "$("$DOC" xml "$T/reports/01-hello-server.xml" count failure)" "$((N1 - 2))"
 	# The two usage tests pass on the given code and are worth nothing.
 	assert_equal "$(q "$T/grade.json" 'tests[*].status' | grep -c passed)" 2
 }
@@ -104,10 +110,10 @@ valid_reports() {
 @test "grade: the reference solution scores full marks, in every report" {
 	tool make -C "$NP_ROOT" --no-print-directory grade SRC=solutions LESSON=01 GRADE_DIR="$T"
 	assert_success
-	assert_line --regexp '^01-hello-server +21/21 +19/19 +6/6$'
-	assert_line 'score: 19 of 19 points (100%)'
-	valid_reports "$T" 21
-	assert_equal "$(q "$T/grade.json" score)" 19
+	assert_line --regexp "^01-hello-server +$N1/$N1 +$P1/$P1 +6/6\$"
+	assert_line "score: $P1 of $P1 points (100%)"
+	valid_reports "$T" "$N1"
+	assert_equal "$(q "$T/grade.json" score)" "$P1"
 	assert_equal "$(q "$T/grade.json" 'tests[*].status' | sort -u)" passed
 	assert_equal "$(q "$T/classroom.json" status)" pass
 	assert_equal "$(q "$T/grade.json" extra_data.todos_done)" 6
@@ -121,15 +127,15 @@ valid_reports() {
 	tool make -C "$NP_ROOT" --no-print-directory grade SRC="$T/src" OUT="$T/bin" \
 		LESSON=01 GRADE_DIR="$T/g"
 	assert_success
-	assert_line --regexp '^01-hello-server +0/21 +0/19 +0/6 +does not compile$'
+	assert_line --regexp "^01-hello-server +0/$N1 +0/$P1 +0/6 +does not compile\$"
 	assert_output --partial 'hello-server.c'
 	assert_output --partial 'error'
-	valid_reports "$T/g" 21
+	valid_reports "$T/g" "$N1"
 	assert_equal "$(q "$T/g/grade.json" score)" 0
 	assert_equal "$(q "$T/g/grade.json" 'extra_data.lessons[0].compiled')" false
 	[[ $(q "$T/g/grade.json" 'tests[5].output') == *"does not compile"*"hello-server.c:"*"error"* ]] ||
 		fail "test 6's output lacks the compiler's message: $(q "$T/g/grade.json" 'tests[5].output')"
-	assert_equal "$("$DOC" xml "$T/g/reports/01-hello-server.xml" count error)" 21
+	assert_equal "$("$DOC" xml "$T/g/reports/01-hello-server.xml" count error)" "$N1"
 }
 
 @test "grade: TESTS_EXTRA adds hidden tests; tags set points and visibility; odd bytes stay valid" {
@@ -139,16 +145,18 @@ valid_reports() {
 	tool make -C "$NP_ROOT" --no-print-directory grade SRC=solutions LESSON=01 \
 		GRADE_DIR="$T/g" TESTS_EXTRA="$T/extra"
 	assert_success
-	assert_line --regexp '^01-hello-server +22/23 +22/24 +5/6$'
-	valid_reports "$T/g" 23
-	assert_equal "$(q "$T/g/grade.json" 'tests[21].name')" "TODO(01.5) hidden: GET / answers 200"
-	assert_equal "$(q "$T/g/grade.json" 'tests[21].score')" 3
-	assert_equal "$(q "$T/g/grade.json" 'tests[21].visibility')" after_due_date
-	assert_equal "$(q "$T/g/grade.json" 'tests[22].score')" 0
-	assert_equal "$(q "$T/g/grade.json" 'tests[22].max_score')" 2
-	assert_equal "$(q "$T/g/grade.json" 'tests[22].status')" failed
-	[[ $(q "$T/g/grade.json" 'tests[22].output') == *'<&> "quoted" ]]>'* ]] ||
-		fail "the failing test's output was not kept: $(q "$T/g/grade.json" 'tests[22].output')"
+	# The hidden file adds two tests: one worth 3 that passes, one worth
+	# 2 that fails.
+	assert_line --regexp "^01-hello-server +$((N1 + 1))/$((N1 + 2)) +$((P1 + 3))/$((P1 + 5)) +5/6\$"
+	valid_reports "$T/g" "$((N1 + 2))"
+	assert_equal "$(q "$T/g/grade.json" "tests[$N1].name")" "TODO(01.5) hidden: GET / answers 200"
+	assert_equal "$(q "$T/g/grade.json" "tests[$N1].score")" 3
+	assert_equal "$(q "$T/g/grade.json" "tests[$N1].visibility")" after_due_date
+	assert_equal "$(q "$T/g/grade.json" "tests[$((N1 + 1))].score")" 0
+	assert_equal "$(q "$T/g/grade.json" "tests[$((N1 + 1))].max_score")" 2
+	assert_equal "$(q "$T/g/grade.json" "tests[$((N1 + 1))].status")" failed
+	[[ $(q "$T/g/grade.json" "tests[$((N1 + 1))].output") == *'<&> "quoted" ]]>'* ]] ||
+		fail "the failing test's output was not kept: $(q "$T/g/grade.json" "tests[$((N1 + 1))].output")"
 }
 
 @test "grade: it exits non-zero when the grading itself is broken, not the code" {
@@ -176,7 +184,7 @@ valid_reports() {
 @test "progress: an untouched lesson is all 'todo', told at once, without running its tests" {
 	tool make -C "$NP_ROOT" --no-print-directory progress LESSON=01
 	assert_success
-	assert_line '01-hello-server: 0 of 6 TODOs done, 0 of 21 tests pass'
+	assert_line "01-hello-server: 0 of 6 TODOs done, 0 of $N1 tests pass"
 	assert_line --regexp '^  01\.1 +todo +01\.2 +todo +01\.3 +todo +01\.4 +todo +01\.5 +todo +01\.6 +todo$'
 	assert_line --partial 'next: TODO(01.1): its stub is still there'
 	[[ $stderr != *"running the tests"* ]] || fail "it ran the tests: $stderr"
@@ -185,7 +193,7 @@ valid_reports() {
 @test "progress: the reference solution is all 'done' (its //: stub lines are comments)" {
 	tool make -C "$NP_ROOT" --no-print-directory progress SRC=solutions LESSON=02
 	assert_success
-	assert_line '02-client: 5 of 5 TODOs done, 15 of 15 tests pass'
+	assert_line "02-client: 5 of 5 TODOs done, $N2 of $N2 tests pass"
 	assert_line --regexp '^  02\.1 +done +02\.2 +done +02\.3 +done +02\.4 +done +02\.5 +done$'
 }
 
@@ -366,7 +374,7 @@ header_line() {
 	assert_success
 	assert_line --regexp '^self-check: no TODO\(NN.k\), //: stub or header line in a C file +ok$'
 	assert_line --regexp '^self-check: make build: the reference compiles warning-free +ok$'
-	assert_line --regexp '^self-check: make check LESSON=01: all 21 tests pass +ok$'
+	assert_line --regexp "^self-check: make check LESSON=01: all $N1 tests pass +ok\$"
 	! grep -E '^self-check: .*FAILED$' <<<"$output" || fail "a check failed"
 	assert_line 'dist-reference: the release passed its self-check'
 	rel=$T/dist/netprog-reference
@@ -443,6 +451,6 @@ header_line() {
 		LESSON=01 "$gs/run_autograder"
 	assert_success
 	"$DOC" json "$T/res/results.json" || fail "results.json is not valid JSON"
-	assert_equal "$(q "$T/res/results.json" score)" 19
-	assert_equal "$(q "$T/res/results.json" extra_data.max_score)" 19
+	assert_equal "$(q "$T/res/results.json" score)" "$P1"
+	assert_equal "$(q "$T/res/results.json" extra_data.max_score)" "$P1"
 }
