@@ -62,6 +62,10 @@ programs_of = $($(call lesson_num,$(1))_PROGRAMS)
 # src_path(lesson, file): the student's or the solution's copy of a file.
 src_path = $(if $(wildcard $(SRC)/$(1)/$(2)),$(SRC)/$(1)/$(2),lessons/$(1)/$(2))
 headers_of = $(wildcard $(COMMON)/*.h lessons/$(1)/*.h $(SRC)/$(1)/*.h)
+# Every program links lessons/common/np.c, and the common files its
+# lesson.mk names in NN_COMMON (np-net.c from lesson 03 on: in lessons 01
+# and 02, opening a socket is the exercise).
+common_of = $(COMMON)/np.c $(addprefix $(COMMON)/,$($(call lesson_num,$(1))_COMMON))
 
 # Each lesson's lesson.mk: its programs, and any extra rules and flags.
 $(foreach l,$(LESSONS),$(eval include lessons/$(l)/lesson.mk))
@@ -76,11 +80,6 @@ $(1): FORCE
 endef
 $(eval $(call stamp_rule,$(OUT)/.flags))
 $(eval $(call stamp_rule,build/tests/.flags))
-
-# Every program links lessons/common/np.c, and the common files its
-# lesson.mk names in NN_COMMON (np-net.c from lesson 03 on: in lessons 01
-# and 02, opening a socket is the exercise).
-common_of = $(COMMON)/np.c $(addprefix $(COMMON)/,$($(call lesson_num,$(1))_COMMON))
 
 define program_rule
 $(OUT)/$(1)/$(2): $(foreach f,$($(call lesson_num,$(1))_$(2)),$(call src_path,$(1),$(f))) \

@@ -16,7 +16,7 @@ build/tests/json-check: tests/json-check.c lessons/03-file-transfer/json.c \
 # The benchmark's baseline: the same file I/O as the lesson, no protocol.
 03_BENCH := build/bench/rawpair
 build/bench/rawpair: tests/bench/rawpair.c $(BENCH_SRC)/03-file-transfer/frame.c \
-		lessons/03-file-transfer/json.c lessons/common/np.c \
-		lessons/common/np-net.c build/tests/.flags
+		lessons/03-file-transfer/json.c $(call common_of,03-file-transfer) \
+		build/tests/.flags
 	@mkdir -p $(@D)
-	$(COMPILE) -Ilessons/03-file-transfer -Ilessons/common -o $@ $(filter %.c,$^)
+	$(COMPILE) -Ilessons/03-file-transfer -I$(COMMON) -o $@ $(filter %.c,$^)

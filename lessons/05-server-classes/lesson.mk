@@ -16,9 +16,9 @@
 $(OUT)/05-server-classes/ss-check: tests/ss-check.c tests/np-test.c \
 		tests/np-test.h \
 		$(foreach f,$(05_LIB),$(call src_path,05-server-classes,$(f))) \
-		$(call headers_of,05-server-classes) lessons/common/np.c \
-		lessons/common/np-net.c $(OUT)/.flags
+		$(call headers_of,05-server-classes) $(call common_of,05-server-classes) \
+		$(OUT)/.flags
 	@mkdir -p $(@D)
 	$(COMPILE) -pthread -I$(SRC)/05-server-classes \
-		-Ilessons/05-server-classes -Ilessons/common -Itests -o $@ \
+		-Ilessons/05-server-classes -I$(COMMON) -Itests -o $@ \
 		$(filter %.c,$^) -pthread
