@@ -1,5 +1,6 @@
 /* np-net.c - see np-net.h. */
 #include "np-net.h"
+#include "np.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -132,4 +133,24 @@ int np_numeric_address(const char *host, const char *port, int socktype,
 	*addrlen = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
+}
+
+int np_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *peerlen)
+{
+	int ready = np_wait_readable(listen_fd), fd;
+
+	if (ready == 0)
+		errno = ECANCELED;
+	if (ready <= 0)
+		return -1;
+	if (peerlen != NULL)
+		*peerlen = sizeof *peer;
+	fd = accept(listen_fd, (struct sockaddr *)peer, peerlen);
+	if (fd < 0 && np_starved(errno)) {
+		int saved = errno;
+
+		np_sleep_ms(NP_ACCEPT_PAUSE_MS);
+		errno = saved;
+	}
+	return fd;
 }

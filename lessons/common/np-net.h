@@ -51,4 +51,15 @@ int np_connect(const char *host, const char *port, int socktype);
 int np_numeric_address(const char *host, const char *port, int socktype,
                        struct sockaddr_storage *addr, socklen_t *addrlen);
 
+/*
+ * Wait for the next connection on listen_fd (as np_wait_readable() does)
+ * and accept it: what lessons 01 and 03 wrote in their serve loops. Returns
+ * the connected socket, the peer's address in *peer and its size in
+ * *peerlen (both may be NULL), or -1 with errno set: ECANCELED once a stop
+ * was asked for (SIGINT, SIGTERM), else accept()'s or the wait's error.
+ * When that error is np_starved(), it has already paused, so the caller
+ * may call it again at once; log only the first failure of a run.
+ */
+int np_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *peerlen);
+
 #endif

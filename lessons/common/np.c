@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 volatile _Atomic sig_atomic_t np_stop;
@@ -135,24 +137,66 @@ int np_stop_fd(void)
 	return stop_pipe[0];
 }
 
-int np_wait_readable(int fd)
+long long np_now_ms(void)
 {
-	struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int np_ms_left(long long deadline)
+{
+	long long left;
+
+	if (deadline == NP_NO_DEADLINE)
+		return -1;
+	left = deadline - np_now_ms();
+	if (left <= 0)
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+int np_wait_fd(int fd, short events, long long deadline)
+{
+	/* A negative fd (no stop pipe yet, or a pure pause) is ignored. */
+	struct pollfd p[2] = {{.fd = fd, .events = events},
 	                      {.fd = stop_pipe[0], .events = POLLIN}};
+	int ready;
 
 	for (;;) {
 		if (np_stop)
 			return 0;
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		ready = poll(p, 2, np_ms_left(deadline));
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready < 0)
 			return -1;
-		}
 		if (p[1].revents != 0)
 			return 0;
 		if (p[0].revents != 0)
 			return 1;
+		if (ready == 0 && np_ms_left(deadline) == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
 	}
+}
+
+int np_wait_readable(int fd)
+{
+	return np_wait_fd(fd, POLLIN, NP_NO_DEADLINE);
+}
+
+int np_sleep_ms(int ms)
+{
+	return np_wait_fd(-1, 0, np_now_ms() + ms) < 0 ? 1 : 0;
+}
+
+int np_starved(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	       err == ENOMEM;
 }
 
 char *np_format_addr(const struct sockaddr *sa, char *buf, size_t len)
@@ -186,14 +230,17 @@ int np_set_timeouts(int fd, int seconds)
 
 void np_close_gently(int fd)
 {
+	long long deadline = np_now_ms() + NP_DRAIN_MS;
 	char junk[4096];
 	size_t total = 0;
 	ssize_t n;
 
 	if (shutdown(fd, SHUT_WR) == 0)
-		while (total < NP_DRAIN_MAX) {
-			n = recv(fd, junk, sizeof junk, 0);
-			if (n < 0 && errno == EINTR)
+		while (total < NP_DRAIN_MAX &&
+		       np_wait_fd(fd, POLLIN, deadline) == 1) {
+			n = recv(fd, junk, sizeof junk, MSG_DONTWAIT);
+			if (n < 0 && (errno == EINTR || errno == EAGAIN ||
+			              errno == EWOULDBLOCK))
 				continue;
 			if (n <= 0)
 				break;

@@ -77,11 +77,57 @@ int np_catch_signals(void);
 int np_stop_fd(void);
 
 /*
- * Wait until fd is readable (for a listening socket: a connection is ready
- * to accept). Returns 1 when it is, 0 once SIGINT or SIGTERM has arrived,
- * -1 with errno set on error. Use it after np_catch_signals().
+ * Deadlines. A timeout on each read (SO_RCVTIMEO) bounds one wait, not a
+ * request: a client that sends a byte just before each timeout holds the
+ * server for ever (slowloris). A deadline bounds the whole: fix the time
+ * by which the request must be in, once, and wait before each read only
+ * for what is left of it. Times are milliseconds on CLOCK_MONOTONIC, a
+ * clock that never jumps when the system time is set.
+ */
+#define NP_NO_DEADLINE (-1LL)
+
+/* Now, in milliseconds on the monotonic clock; add a wait to it for a
+ * deadline. */
+long long np_now_ms(void);
+
+/* What is left until deadline, as poll()'s timeout: 0 once it has
+ * passed, -1 (wait for ever) for NP_NO_DEADLINE. */
+int np_ms_left(long long deadline);
+
+/*
+ * Wait until fd is ready for events (POLLIN, POLLOUT; an error or hang-up
+ * on fd counts as ready: the next call on fd reports it), the deadline
+ * passes, or SIGINT or SIGTERM arrives. Returns 1 when fd is ready, 0
+ * once a stop was asked for (np_stop), -1 with errno ETIMEDOUT when the
+ * deadline passed first, or -1 with poll()'s errno. A signal that is not
+ * a stop does not end the wait, nor lengthen it.
+ */
+int np_wait_fd(int fd, short events, long long deadline);
+
+/*
+ * np_wait_fd(fd, POLLIN, NP_NO_DEADLINE): wait until fd is readable (for a
+ * listening socket: a connection is ready to accept). Returns 1 when it
+ * is, 0 once SIGINT or SIGTERM has arrived, -1 with errno set on error.
+ * Use it after np_catch_signals().
  */
 int np_wait_readable(int fd);
+
+/*
+ * Pause ms milliseconds, or less if SIGINT or SIGTERM arrives. Returns 1
+ * after the whole pause, 0 once a stop was asked for.
+ */
+int np_sleep_ms(int ms);
+
+/*
+ * accept() failed with err for want of a resource that comes back when
+ * clients leave: descriptors (EMFILE, ENFILE) or kernel memory (ENOBUFS,
+ * ENOMEM). The client stays queued in the backlog, so the listening socket
+ * stays readable: a loop that retries at once spins at 100% CPU and logs
+ * without end. Pause NP_ACCEPT_PAUSE_MS (np_sleep_ms()) before the next
+ * try, and log the first failure of a run, not each one. Returns 1 if so.
+ */
+#define NP_ACCEPT_PAUSE_MS 100
+int np_starved(int err);
 
 /*
  * Ignore SIGPIPE (for clients): writing to a closed peer returns EPIPE.
@@ -118,10 +164,13 @@ int np_set_timeouts(int fd, int seconds);
  * peer sent are still unread makes the kernel send RST instead of FIN, and
  * a peer that gets RST may drop data it has not read yet (our response).
  * So: send our FIN first (shutdown SHUT_WR), read and discard what the
- * peer still sends, at most NP_DRAIN_MAX bytes and each read bounded by
- * the socket's timeout, until its FIN; then close(fd).
+ * peer still sends until its FIN, then close(fd). The drain has bounds of
+ * its own, so that a peer that never stops sending cannot hold us: at
+ * most NP_DRAIN_MAX bytes, NP_DRAIN_MS milliseconds in all, and not past
+ * a stop (SIGINT, SIGTERM).
  */
 #define NP_DRAIN_MAX (1024 * 1024)
+#define NP_DRAIN_MS  1000
 void np_close_gently(int fd);
 
 /*

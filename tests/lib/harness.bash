@@ -185,6 +185,68 @@ np_no_zombies() {
 	ps -o stat= --ppid "$1" | awk '/^Z/ { z = 1 } END { exit z }'
 }
 
+# np_clock: set NP_MS to the time now in milliseconds (a builtin: it is
+# called in loops, where a fork of date would cost more than it measures).
+np_clock() {
+	local t=${EPOCHREALTIME/[.,]/}
+	NP_MS=$((t / 1000))
+}
+
+# np_cpu_ms PID: set NP_CPU_MS to the CPU time PID has used so far (user
+# and system, all its threads), in milliseconds. A busy loop shows here.
+np_cpu_ms() {
+	local stat=
+	{ IFS= read -r stat <"/proc/$1/stat"; } 2>/dev/null
+	# Fields after the ")" that ends the command name: state is the 1st,
+	# utime the 12th, stime the 13th, in clock ticks (100 a second).
+	local f=(${stat##*) })
+	NP_CPU_MS=$(((f[11] + f[12]) * 10))
+}
+
+# np_limit_fds PID: lower PID's soft limit on descriptors (RLIMIT_NOFILE)
+# to its lowest free descriptor number, so the next one it opens (an
+# accept()) fails with EMFILE. np_restore_fds PID lifts it again.
+np_limit_fds() {
+	local n=0
+	while [[ -e /proc/$1/fd/$n ]]; do n=$((n + 1)); done
+	NP_FDS_SOFT=$(prlimit --pid "$1" --nofile --noheadings --output SOFT)
+	prlimit --pid "$1" --nofile="$n:"
+}
+np_restore_fds() {
+	prlimit --pid "$1" --nofile="${NP_FDS_SOFT:-1024}:"
+}
+
+# np_group_gone PGID: no process of the group is left (a forked child
+# keeps its parent's group).
+np_group_gone() {
+	! pgrep -g "$1" >/dev/null
+}
+
+# stop_server_within MS WHILE [SIGNAL]: send SIGNAL (default TERM) to the
+# server's own process, as kill(1) or systemd does, and fail unless it and
+# every process it started are gone within MS milliseconds (times NP_SLOW)
+# and it exited 0. WHILE says what its clients were doing, for the message.
+stop_server_within() {
+	local ms=$(($1 * NP_SLOW)) what=$2 sig=${3:-TERM} pid=$SERVER_PID start took
+	np_clock
+	start=$NP_MS
+	kill -s "$sig" "$pid"
+	# Wait past the bound (to say how long it took), but not for ever.
+	np_until $((2 * ms / 1000 + 2)) np_group_gone "$pid" || true
+	np_clock
+	took=$((NP_MS - start))
+	local left=
+	np_group_gone "$pid" || left=$(np_gone "$pid" && echo "a process it started (a child)" || echo it)
+	stop_server
+	if [[ -n $left ]]; then
+		fail "SIG$sig to the server while $what: $left was still running $((2 * ms / 1000 + 2)) s later (expected: all gone within $ms ms; killed)"
+	elif ((took > ms)); then
+		fail "SIG$sig to the server while $what: it took $took ms to exit (expected: within $ms ms)"
+	fi
+	[[ $SERVER_STATUS == 0 ]] ||
+		fail "SIG$sig to the server while $what: $(np_explain_status "$SERVER_STATUS")"
+}
+
 np_explain_status() {
 	case $1 in
 	killed) echo "the server did not exit within $((5 * NP_SLOW)) s of SIGTERM; it was killed" ;;
