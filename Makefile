@@ -76,10 +76,10 @@ COMPILE = $(CC) $(CSTD) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) $(SANFLAGS) $(LDFLAGS)
 define stamp_rule
 $(1): FORCE
 	@mkdir -p $$(@D)
-	@echo '$$(COMPILE)' | cmp -s - $$@ || echo '$$(COMPILE)' >$$@
+	@echo '$$($(2))' | cmp -s - $$@ || echo '$$($(2))' >$$@
 endef
-$(eval $(call stamp_rule,$(OUT)/.flags))
-$(eval $(call stamp_rule,build/tests/.flags))
+$(eval $(call stamp_rule,$(OUT)/.flags,COMPILE))
+$(eval $(call stamp_rule,build/tests/.flags,COMPILE))
 
 define program_rule
 $(OUT)/$(1)/$(2): $(foreach f,$($(call lesson_num,$(1))_$(2)),$(call src_path,$(1),$(f))) \
@@ -106,9 +106,44 @@ TEST_DRIVERS := $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_TESTS))
 # What a lesson's benchmark needs besides its programs (NN_BENCH).
 BENCH_DEPS := $(foreach l,$(SELECTED),$($(call lesson_num,$(l))_BENCH))
 
+# The fuzz harnesses of tests/fuzz/ (libFuzzer: clang, with ASan and
+# UBSan), built from the reference solutions, given files from lessons/.
+# Each harness: its lesson, the files of it that it compiles (_SRCS) and
+# that it #includes (_INCLUDES: a static function is reached that way).
+FUZZ_S ?= 60
+FUZZ_CC ?= clang
+FUZZERS := 01-request-line 03-frame-json 04-lines
+01-request-line_LESSON := 01-hello-server
+01-request-line_INCLUDES := hello-server.c
+03-frame-json_LESSON := 03-file-transfer
+03-frame-json_SRCS := frame.c json.c
+04-lines_LESSON := 04-concurrent-servers
+04-lines_SRCS := lines.c
+FUZZ_COMPILE = $(FUZZ_CC) $(CSTD) $(CPPFLAGS) $(WARNINGS) -g -O1 \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+fuzz_src = $(if $(wildcard solutions/$(1)/$(2)),solutions/$(1)/$(2),lessons/$(1)/$(2))
+fuzz_srcs = $(foreach f,$($(1)_SRCS),$(call fuzz_src,$($(1)_LESSON),$(f)))
+$(eval $(call stamp_rule,build/fuzz/.flags,FUZZ_COMPILE))
+
+define fuzz_rule
+build/fuzz/$(1): tests/fuzz/$(1).c tests/fuzz/fuzz.c tests/fuzz/fuzz.h \
+		$(call fuzz_srcs,$(1)) \
+		$(foreach f,$($(1)_INCLUDES),$(call fuzz_src,$($(1)_LESSON),$(f))) \
+		$(call common_of,$($(1)_LESSON)) \
+		$(wildcard $(COMMON)/*.h lessons/$($(1)_LESSON)/*.h) \
+		build/fuzz/.flags
+	@mkdir -p $$(@D)
+	$$(FUZZ_COMPILE) -Isolutions/$($(1)_LESSON) -Ilessons/$($(1)_LESSON) \
+		-I$(COMMON) -Itests/fuzz -o $$@ tests/fuzz/$(1).c \
+		tests/fuzz/fuzz.c $(call fuzz_srcs,$(1)) \
+		$(call common_of,$($(1)_LESSON))
+endef
+$(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
+
 .PHONY: help build check test bench deps test-programs skeletons \
 	verify-todos grade progress watch dist-student dist-reference \
-	gradescope test-tools check-errors clean \
+	gradescope test-tools check-errors fuzz clean \
 	distclean format format-check FORCE
 
 help: ## show this list
@@ -118,6 +153,7 @@ help: ## show this list
 	@echo 'Variables: LESSON=NN (3, 03 or 03-name; default all)  SRC=solutions'
 	@echo '           VALGRIND=1  SANITIZE=address,undefined|thread  CC=clang'
 	@echo '           TESTS_EXTRA=DIR (more tests, NN-*.bats)  GRADE_DIR=DIR (default build)'
+	@echo '           FUZZ_S=SECONDS (make fuzz: per harness, default 60)'
 
 build: $(BINARIES) $(TEST_DRIVERS) ## build the selected lessons (the student's code; SRC=solutions: the reference)
 
@@ -161,6 +197,12 @@ gradescope: ## Gradescope's autograder (hidden tests: TESTS_EXTRA=DIR): build/gr
 test-tools: deps $(PEER) $(SERVE) build/tests/doc-check ## test the grading tools themselves (CI runs it)
 	$(need_solutions)
 	@tests/run-tools
+
+fuzz: ## fuzz the parsers of lessons 01, 03 and 04 for FUZZ_S seconds each (libFuzzer): any crash fails
+	$(need_solutions)
+	@tools/bootstrap fuzz
+	@$(MAKE) --no-print-directory $(addprefix build/fuzz/,$(FUZZERS))
+	@tools/fuzz $(FUZZ_S) $(FUZZERS)
 
 bench: deps ## measure a lesson's programs (prints numbers, never fails on speed): make bench LESSON=04
 	@$(MAKE) --no-print-directory -s build SRC=$(BENCH_SRC) OUT=build/$(BENCH_SRC)
