@@ -331,7 +331,7 @@ head_of_size() {
 
 @test "TODO(01.2) out of descriptors, accept() backs off: no busy loop, no log flood, and serves again once they free" {
 	local cpu0 lines0 t0 i cpu lines took client
-	local cpu_max=200 lines_max=2
+	local cpu_max=100 lines_max=2
 	start_server hello-server
 	curl_request GET /
 	expect_status 200 OK
