@@ -103,8 +103,8 @@ int main(int argc, char *argv[])
 	char why[512];
 
 	np_progname = "hello-check";
-	if (argc > 2 || (argc == 2 && np_parse_long(argv[1], 1, 600000,
-	                                            &bound_ms) < 0)) {
+	if (argc > 2 ||
+	    (argc == 2 && np_parse_long(argv[1], 1, 600000, &bound_ms) < 0)) {
 		fprintf(stderr, "usage: hello-check [BOUND_MS]\n");
 		return 2;
 	}
