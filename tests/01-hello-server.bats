@@ -10,11 +10,89 @@ setup() {
 }
 
 teardown() {
+	# A test that times a stop or a back-off says how to see it by hand.
+	if [[ -z ${BATS_TEST_COMPLETED:-} && -n ${NP_HINT:-} ]]; then
+		printf '%s\n' "$NP_HINT" >&2
+	fi
 	np_teardown
 }
 
 teardown_file() {
 	np_teardown_file
+}
+
+# A valid request, sent a byte at a time by the slow clients below.
+DRIBBLE='GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: a-slow-client\r\n\r\n'
+
+# server_fds_above N: the server holds more than N descriptors (it has
+# accepted a connection). Builtins only: it is polled.
+server_fds_above() {
+	local fds=("/proc/$SERVER_PID/fd/"*)
+	((${#fds[@]} > $1))
+}
+
+# background_peer OUT NP-PEER-ARG...: np-peer against the server, in the
+# background: its reply in OUT, its messages in OUT.err; PEER_PID.
+background_peer() {
+	local out=$1
+	shift
+	"$NP_PEER" -a "$SERVER_IP" -p "$SERVER_PORT" "$@" >"$out" 2>"$out.err" 3>&- &
+	PEER_PID=$!
+	np_track "$PEER_PID"
+}
+
+# starts_with FILE TEXT: FILE's first line starts with TEXT (builtins).
+starts_with() {
+	local line=
+	{ IFS= read -r line <"$1"; } 2>/dev/null
+	[[ $line == "$2"* ]]
+}
+
+# log_lines: set NP_LINES to the number of lines in the server's log.
+log_lines() {
+	local lines
+	mapfile -t lines <"$SERVER_LOG"
+	NP_LINES=${#lines[@]}
+}
+
+# log_grew N: the server's log has more than N lines.
+log_grew() {
+	log_lines
+	((NP_LINES > $1))
+}
+
+# stop_while WHAT SIGNAL NP-PEER-ARG...: start the server (-t 5, the
+# default), connect a client that does WHAT (np-peer with those options)
+# and, once the server has accepted it, send SIGNAL: the server must be
+# gone within 1 s with exit status 0.
+stop_while() {
+	local what=$1 sig=$2 base how="terminal 3:  kill -TERM \$(pgrep -n hello-server)"
+	shift 2
+	[[ $sig != INT ]] || how="terminal 1:  Ctrl-C"
+	start_server hello-server
+	base=$(fd_count "$SERVER_PID")
+	background_peer "$BATS_TEST_TMPDIR/client" -w 20 "$@"
+	NP_HINT="  every wait on a client must end at once on a stop (np_wait_fd() returns 0)
+  reproduce it by hand:
+    terminal 1:  ${NP_SERVER_CMD/-p 0/-p $NP_PORT_HINT}
+    terminal 2:  build/tests/np-peer -p $NP_PORT_HINT $(printf '%q ' "$@")
+    $how   (while the client is connected: the server must exit 0 at once)"
+	np_until $((5 * NP_SLOW)) server_fds_above "$base" ||
+		fail "the server did not accept the client within $((5 * NP_SLOW)) s"
+	stop_server_within 1000 "$what" "$sig"
+}
+
+# np_check_dribbler T408 LATE: the dribbler's 408 came at T408 ms, at least
+# -t (1 s) and at most LATE ms after it connected.
+np_check_dribbler() {
+	starts_with "$REPLY_FILE" 'HTTP/1.1 408' ||
+		np_mismatch "the dribbler held the server past -t: only a deadline for the whole head stops a client that sends a byte before each timeout" \
+			"HTTP/1.1 408 Request Timeout within $2 ms (-t 1)" \
+			"$( (($(wc -c <"$REPLY_FILE") > 0)) && head -n 1 "$REPLY_FILE" || echo "no reply") after $1 ms"
+	(($1 >= 950)) ||
+		np_mismatch "408 before -t had passed" "408 after 1000 ms (-t 1)" "408 at $1 ms"
+	(($1 <= $2)) ||
+		np_mismatch "the dribbler's 408 came late" "408 within $2 ms (-t 1)" "408 at $1 ms"
 }
 
 # A request head of exactly SIZE bytes, blank line included.
@@ -99,6 +177,21 @@ head_of_size() {
 	expect_status 200 OK
 }
 
+@test "TODO(01.4) a reply to HEAD has no body, an error too: 505, 400, 408" {
+	start_server hello-server -t 1
+	peer_request -m 'HEAD / HTTP/2.0\r\n\r\n'
+	expect_status 505 'HTTP Version Not Supported'
+	expect_header Content-Length 40
+	expect_body ''
+	peer_request -m 'HEAD  / HTTP/1.1\r\n\r\n'
+	expect_status 400 'Bad Request'
+	expect_body ''
+	# A head cut short by the deadline still said HEAD.
+	peer_request -m 'HEAD / HTTP/1.1\r\nHost: lo'
+	expect_status 408 'Request Timeout'
+	expect_body ''
+}
+
 @test "TODO(01.3) a request dribbled one byte at a time is read whole" {
 	start_server hello-server
 	peer_request -c 1 -d 2 -m 'GET /a/b?c=d HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n'
@@ -148,6 +241,67 @@ head_of_size() {
 	expect_status 200 OK
 }
 
+@test "TODO(01.3) a dribbler gets 408 once -t has passed, however its bytes trickle in; the client behind it is served right after" {
+	local base t0 t408 t200 second
+	local late=$((2500 * NP_SLOW)) after=$((1500 * NP_SLOW))
+	start_server hello-server -t 1
+	base=$(fd_count "$SERVER_PID")
+	np_clock
+	t0=$NP_MS
+	# A byte every 300 ms, well inside -t: a timeout on each recv() never
+	# fires, so only a deadline for the whole head stops it. -b: it reads
+	# the reply while it still sends.
+	background_peer "$BATS_TEST_TMPDIR/dribbler" -w 20 -b 4096 -c 1 -d 300 -m "$DRIBBLE"
+	np_until $((5 * NP_SLOW)) server_fds_above "$base" ||
+		fail "the server did not accept the dribbler within $((5 * NP_SLOW)) s"
+	background_peer "$REPLY_FILE" -w 20 -m 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'
+	second=$PEER_PID
+	NP_SENT="'$DRIBBLE' one byte every 300 ms (np-peer -c 1 -d 300), to hello-server -t 1"
+	NP_REPRO=(build/tests/np-peer -p "$NP_PORT_HINT" -b 4096 -c 1 -d 300 -m "$DRIBBLE")
+	np_until $((late / 1000 + 1)) starts_with "$BATS_TEST_TMPDIR/dribbler" 'HTTP/1.1 408' || true
+	np_clock
+	t408=$((NP_MS - t0))
+	cp "$BATS_TEST_TMPDIR/dribbler" "$BATS_TEST_TMPDIR/dribbler.reply"
+	REPLY_FILE=$BATS_TEST_TMPDIR/dribbler.reply REPLY_ERR=$BATS_TEST_TMPDIR/dribbler.err \
+		np_check_dribbler "$t408" "$late"
+	np_until $((after / 1000 + 2)) np_gone "$second" || true
+	np_clock
+	t200=$((NP_MS - t0))
+	NP_SENT="GET / HTTP/1.1 from a second client, queued behind the dribbler (np-peer)"
+	NP_REPRO=(build/tests/np-peer -p "$NP_PORT_HINT" -m 'GET / HTTP/1.1\r\n\r\n')
+	np_gone "$second" ||
+		np_mismatch "the client queued behind the dribbler was not served right after it" \
+			"200 within $after ms of the dribbler's 408 (at $t408 ms)" "nothing after $t200 ms"
+	wait "$second" && CLIENT_STATUS=0 || CLIENT_STATUS=$?
+	expect_status 200 OK
+	((t200 - t408 <= after)) ||
+		np_mismatch "the client queued behind the dribbler was not served right after it" \
+			"200 within $after ms of the dribbler's 408 (at $t408 ms)" "200 at $t200 ms"
+}
+
+@test "TODO(01.3) SIGTERM stops the server within 1 s while a client is connected and sends nothing" {
+	stop_while "a client is connected and sends nothing" TERM -m ''
+}
+
+@test "TODO(01.3) SIGINT stops the server within 1 s while a client stalls mid-request" {
+	stop_while "a client stalls mid-request" INT -m 'GET / HTTP/1.1\r\nHost: lo'
+}
+
+@test "TODO(01.3) SIGTERM stops the server within 1 s while a client dribbles its request" {
+	stop_while "a client dribbles its request, a byte every 100 ms" TERM -c 1 -d 100 -m "$DRIBBLE"
+}
+
+@test "TODO(01.5) send_all() gives up when SIGTERM interrupts a send() that waits (hello-check)" {
+	run timeout -k 5 $((30 * NP_SLOW)) "${NP_WRAP[@]}" "$NP_BIN/hello-check" \
+		$((1000 * NP_SLOW)) 3>&-
+	if ((status != 0)); then
+		printf 'hello-check failed (exit %s): it calls send_all() on a socket whose buffer is full, and sends SIGTERM 300 ms later; its report:\n%s\n' \
+			"$status" "$output" >&2
+		printf '  reproduce it by hand:  %s/hello-check\n' "${NP_BIN#"$NP_ROOT"/}" >&2
+		return 1
+	fi
+}
+
 @test "TODO(01.2) a client that resets mid-request does not stop the server" {
 	start_server hello-server
 	peer_request -R -m 'GET / HTTP/1.1\r\nHost: lo'
@@ -173,6 +327,63 @@ head_of_size() {
 	[[ $after == "$before" ]] ||
 		np_mismatch "the server leaks file descriptors (see ls -l /proc/PID/fd)" \
 			"$before open fds after 300 requests, as before" "$after open fds"
+}
+
+@test "TODO(01.2) out of descriptors, accept() backs off: no busy loop, no log flood, and serves again once they free" {
+	local cpu0 lines0 t0 i cpu lines took client
+	local cpu_max=100 lines_max=2
+	start_server hello-server
+	curl_request GET /
+	expect_status 200 OK
+	# np_mismatch shows terminal 1; this, the rest.
+	NP_HINT="    terminal 2:  prlimit --pid \$(pgrep -n hello-server) --nofile=6:   (its lowest free descriptor)
+    terminal 2:  build/tests/np-peer -p $NP_PORT_HINT -m 'GET / HTTP/1.1\\r\\n\\r\\n' &  top -p \$(pgrep -n hello-server)
+    terminal 2:  prlimit --pid \$(pgrep -n hello-server) --nofile=1024:   (np-peer gets its reply)"
+	log_lines
+	lines0=$NP_LINES
+	np_limit_fds "$SERVER_PID"
+	background_peer "$REPLY_FILE" -w 20 -m 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'
+	client=$PEER_PID
+	NP_SENT="GET / HTTP/1.1 (np-peer) to a server out of descriptors (prlimit --nofile)"
+	NP_REPRO=()
+	NP_SHOW=true
+	# Its accept() fails with EMFILE: the server says so once.
+	np_until $((5 * NP_SLOW)) log_grew "$lines0" ||
+		np_mismatch "no word in the log of the failed accept()" \
+			"a line such as 'hello-server: accept: Too many open files'" "nothing"
+	np_cpu_ms "$SERVER_PID"
+	cpu0=$NP_CPU_MS
+	np_clock
+	t0=$NP_MS
+	# Watch it for a second; a spinning loop shows in the first looks.
+	for ((i = 0; i < 10; i++)); do
+		np_pause 0.1
+		np_cpu_ms "$SERVER_PID"
+		cpu=$((NP_CPU_MS - cpu0))
+		log_lines
+		lines=$((NP_LINES - lines0))
+		((cpu <= cpu_max && lines <= lines_max)) || break
+	done
+	np_clock
+	took=$((NP_MS - t0))
+	((cpu <= cpu_max)) ||
+		np_mismatch "accept() failing with EMFILE keeps the server busy: pause NP_ACCEPT_PAUSE_MS before each new try" \
+			"at most $cpu_max ms of CPU in a second of failing accept()s" "$cpu ms of CPU in $took ms"
+	((lines <= lines_max)) ||
+		np_mismatch "accept() failing with EMFILE floods the log: log the first failure of a run, not each try" \
+			"at most $lines_max lines in the log in a second of failing accept()s" \
+			"$lines lines in $took ms; the last: $(tail -n 1 "$SERVER_LOG")"
+	np_restore_fds "$SERVER_PID"
+	# The client waited in the backlog; the next try serves it.
+	np_until $((2 * NP_SLOW)) np_gone "$client" ||
+		np_mismatch "the server does not serve again once descriptors are free" \
+			"the queued client served within $((2 * NP_SLOW)) s of the limit's end" "no reply"
+	wait "$client" && CLIENT_STATUS=0 || CLIENT_STATUS=$?
+	NP_SHOW=np_show_reply
+	NP_HINT=
+	expect_status 200 OK
+	curl_request GET /
+	expect_status 200 OK
 }
 
 @test "TODO(01.2) SIGTERM ends the server with exit status 0 and frees the port" {

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,7 @@ enum head_result {
 	HEAD_EOF,
 	HEAD_TOO_BIG,
 	HEAD_TIMEOUT,
+	HEAD_STOPPED,
 	HEAD_ERROR
 };
 
@@ -135,23 +137,27 @@ static int open_listener(const char *addr, uint16_t port)
 
 /*
  * Read the request head into buf (cap bytes) until it holds the blank line
- * "\r\n\r\n". *len is set to the number of bytes read in every case.
+ * "\r\n\r\n", by the deadline (a time of np_now_ms()). *len is set to the
+ * number of bytes read in every case.
  */
-static enum head_result read_head(int fd, char *buf, size_t cap, size_t *len)
+static enum head_result read_head(int fd, char *buf, size_t cap,
+                                  long long deadline, size_t *len)
 {
-	/* TODO(01.3): Call recv() until the bytes read so far contain
-	 * "\r\n\r\n" (return HEAD_DONE). One recv() may return any piece of
-	 * the request, a single byte or several lines, so search what you
-	 * have after every read. recv() returning 0 is EOF before the blank
-	 * line (HEAD_EOF). A full buffer without the blank line is
-	 * HEAD_TOO_BIG. EAGAIN or EWOULDBLOCK means the timeout set on the
-	 * socket expired (HEAD_TIMEOUT); EINTR means call recv() again; any
-	 * other error is HEAD_ERROR. */
+	/* TODO(01.3): Return HEAD_DONE once the bytes read so far contain
+	 * "\r\n\r\n". One recv() may return any piece of the request, a
+	 * single byte or several lines, and the blank line may straddle two.
+	 * The deadline bounds the whole head, however slowly its bytes
+	 * come: never wait for a piece past it (np_wait_fd()), and return
+	 * HEAD_TIMEOUT once it has passed. A stop (SIGINT, SIGTERM) ends any
+	 * wait at once: HEAD_STOPPED. EOF before the blank line: HEAD_EOF. A
+	 * full buffer without it: HEAD_TOO_BIG. EINTR is no error; any other
+	 * error is HEAD_ERROR (errno set). */
 	/* BEGIN SOLUTION */
 	size_t n = 0, from = 0;
 
 	for (;;) {
 		ssize_t r;
+		int ready;
 
 		for (; from + 4 <= n; from++)
 			if (memcmp(buf + from, "\r\n\r\n", 4) == 0) {
@@ -161,21 +167,25 @@ static enum head_result read_head(int fd, char *buf, size_t cap, size_t *len)
 		*len = n;
 		if (n == cap)
 			return HEAD_TOO_BIG;
+		ready = np_wait_fd(fd, POLLIN, deadline);
+		if (ready == 0)
+			return HEAD_STOPPED;
+		if (ready < 0)
+			return errno == ETIMEDOUT ? HEAD_TIMEOUT : HEAD_ERROR;
 		r = recv(fd, buf + n, cap - n, 0);
 		if (r == 0)
 			return HEAD_EOF;
 		if (r < 0 && errno == EINTR)
-			continue;
+			continue; /* the wait sees a stop, or the deadline */
 		if (r < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK
-			               ? HEAD_TIMEOUT
-			               : HEAD_ERROR;
+			return HEAD_ERROR;
 		n += (size_t)r;
 	}
 	/* END SOLUTION */
 	//: (void)fd;
 	//: (void)buf;
 	//: (void)cap;
+	//: (void)deadline;
 	//: (void)len;
 	//: np_todo("01.3");
 }
@@ -183,8 +193,9 @@ static enum head_result read_head(int fd, char *buf, size_t cap, size_t *len)
 /*
  * Check the request line at the start of head ("METHOD SP TARGET SP
  * HTTP/x.y CRLF"; head holds a blank line, so the CRLF is there) and tell
- * its method. Returns ST_OK and sets *method, ST_BAD_REQUEST for a
- * malformed line, or ST_BAD_VERSION for an HTTP major version other than 1.
+ * its method. Returns ST_OK, ST_BAD_REQUEST for a malformed line, or
+ * ST_BAD_VERSION for an HTTP major version other than 1; sets *method in
+ * every case.
  */
 static enum status parse_request_line(const char *head, enum method *method)
 {
@@ -193,7 +204,9 @@ static enum status parse_request_line(const char *head, enum method *method)
 	 * the target is one or more visible characters (33..126); the
 	 * version is exactly "HTTP/" DIGIT "." DIGIT, followed by "\r\n".
 	 * Methods are case-sensitive: "GET" is M_GET, "HEAD" is M_HEAD, any
-	 * other token M_OTHER. */
+	 * other token (or none) M_OTHER. Set *method from the method token
+	 * whatever follows it, before any return: the reply to a HEAD
+	 * request has no body, an error reply (400, 505) included. */
 	/* BEGIN SOLUTION */
 	static const char tchars[] = "!#$%&'*+-.^_`|~";
 	const char *p = head, *target, *version;
@@ -203,6 +216,12 @@ static enum status parse_request_line(const char *head, enum method *method)
 	       (*p >= '0' && *p <= '9') || (*p != '\0' && strchr(tchars, *p)))
 		p++;
 	mlen = (size_t)(p - head);
+	if (mlen == 3 && memcmp(head, "GET", 3) == 0)
+		*method = M_GET;
+	else if (mlen == 4 && memcmp(head, "HEAD", 4) == 0)
+		*method = M_HEAD;
+	else
+		*method = M_OTHER;
 	if (mlen == 0 || *p != ' ')
 		return ST_BAD_REQUEST;
 	target = ++p;
@@ -215,15 +234,7 @@ static enum status parse_request_line(const char *head, enum method *method)
 	    version[5] > '9' || version[6] != '.' || version[7] < '0' ||
 	    version[7] > '9' || strncmp(version + 8, "\r\n", 2) != 0)
 		return ST_BAD_REQUEST;
-	if (version[5] != '1')
-		return ST_BAD_VERSION;
-	if (mlen == 3 && memcmp(head, "GET", 3) == 0)
-		*method = M_GET;
-	else if (mlen == 4 && memcmp(head, "HEAD", 4) == 0)
-		*method = M_HEAD;
-	else
-		*method = M_OTHER;
-	return ST_OK;
+	return version[5] == '1' ? ST_OK : ST_BAD_VERSION;
 	/* END SOLUTION */
 	//: (void)head;
 	//: (void)method;
@@ -232,17 +243,27 @@ static enum status parse_request_line(const char *head, enum method *method)
 
 /*
  * Send all len bytes of buf on the connected socket fd, however many send()
- * calls it takes. Returns 0, or -1 with errno set.
+ * calls it takes. Returns 0, or -1 with errno set (EINTR: the server is
+ * stopping).
  */
 static int send_all(int fd, const char *buf, size_t len)
 {
 	/* TODO(01.5): send() may send fewer bytes than asked (a short
-	 * write): loop until all len bytes are gone, retrying on EINTR.
-	 * Any other error: return -1. */
+	 * write): send the rest until all len bytes are gone. A signal
+	 * makes a send() that waits fail with EINTR (the socket has a time
+	 * limit, so SA_RESTART does not restart it): no error, try again;
+	 * but once a stop was asked for (np_stop) the server owes this
+	 * client nothing: send no more, return -1 with errno EINTR. Any
+	 * other error: return -1. */
 	/* BEGIN SOLUTION */
 	while (len > 0) {
-		ssize_t n = send(fd, buf, len, 0);
+		ssize_t n;
 
+		if (np_stop) {
+			errno = EINTR;
+			return -1;
+		}
+		n = send(fd, buf, len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -337,34 +358,51 @@ static void log_request(const struct sockaddr *peer, const char *head,
 	        outcome);
 }
 
-/* Serve one connection: read the request, answer it, close. */
-static void handle_client(int fd, const struct sockaddr *peer)
+/*
+ * The status to answer a head that read_head() could not complete with,
+ * and its method: a head cut short that starts "HEAD " still asked for no
+ * body.
+ */
+static enum status status_of_partial(enum head_result got, const char *head,
+                                     size_t len, enum method *method)
+{
+	if (len >= 5 && memcmp(head, "HEAD ", 5) == 0)
+		*method = M_HEAD;
+	if (got == HEAD_EOF)
+		return ST_BAD_REQUEST;
+	return got == HEAD_TOO_BIG ? ST_TOO_LARGE : ST_TIMEOUT;
+}
+
+/*
+ * Serve one connection: read the request (it has timeout seconds from now
+ * to come in whole), answer it, close.
+ */
+static void handle_client(int fd, const struct sockaddr *peer, int timeout)
 {
 	char head[HEAD_MAX];
 	size_t len = 0;
 	enum method method = M_OTHER;
+	enum head_result got;
 	enum status st;
 	char outcome[64];
 
-	switch (read_head(fd, head, sizeof head, &len)) {
-	case HEAD_DONE:
+	got = read_head(fd, head, sizeof head, np_now_ms() + timeout * 1000LL,
+	                &len);
+	if (got == HEAD_ERROR || got == HEAD_STOPPED) {
+		/* No answer: the connection failed, or the server is
+		 * stopping (a stop owes the client none). */
+		log_request(peer, head, len,
+		            got == HEAD_STOPPED ? "not answered: stopping"
+		                                : strerror(errno));
+		close(fd);
+		return;
+	}
+	if (got == HEAD_DONE) {
 		st = parse_request_line(head, &method);
 		if (st == ST_OK && method == M_OTHER)
 			st = ST_NOT_ALLOWED;
-		break;
-	case HEAD_EOF:
-		st = ST_BAD_REQUEST;
-		break;
-	case HEAD_TOO_BIG:
-		st = ST_TOO_LARGE;
-		break;
-	case HEAD_TIMEOUT:
-		st = ST_TIMEOUT;
-		break;
-	default:
-		log_request(peer, head, len, strerror(errno));
-		close(fd);
-		return;
+	} else {
+		st = status_of_partial(got, head, len, &method);
 	}
 	if (send_response(fd, st, method == M_HEAD) < 0)
 		snprintf(outcome, sizeof outcome, "%d, send failed: %s",
@@ -378,31 +416,45 @@ static void handle_client(int fd, const struct sockaddr *peer)
 /* Accept and serve connections, one at a time, until SIGINT or SIGTERM. */
 static void serve(int listen_fd, int timeout)
 {
-	/* TODO(01.2): Loop while np_wait_readable(listen_fd) returns 1 (it
-	 * returns 0 once SIGINT/SIGTERM arrived). accept() the connection,
-	 * keeping the peer's address; give the new socket timeouts with
-	 * np_set_timeouts(fd, timeout); then handle_client() it (which
-	 * closes it). If accept() fails (EINTR, ECONNABORTED, EMFILE...),
-	 * report it with np_warn() and go on: one client's trouble must
-	 * never stop the server. */
+	/* TODO(01.2): Until SIGINT or SIGTERM (np_wait_readable() returns
+	 * 0), accept each connection, keeping the peer's address, give it
+	 * np_set_timeouts(fd, timeout) (a bound on each send()) and pass it
+	 * to handle_client(), which closes it. Nothing one client does may
+	 * stop the server: log a failed accept() (np_warn()) and go on.
+	 * Out of descriptors or memory (np_starved()), the client stays
+	 * queued and a retry at once would spin: pause NP_ACCEPT_PAUSE_MS
+	 * (np_sleep_ms(); a stop cuts it short) before the next try, and
+	 * log only the first failure of such a run, not every try. Accept
+	 * again as soon as it works. */
 	/* BEGIN SOLUTION */
-	int ready;
+	int ready, starved = 0;
 
 	while ((ready = np_wait_readable(listen_fd)) == 1) {
 		struct sockaddr_storage peer;
 		socklen_t peerlen = sizeof peer;
 		int fd = accept(listen_fd, (struct sockaddr *)&peer, &peerlen);
 
+		if (fd < 0 && np_starved(errno)) {
+			if (!starved)
+				np_warn("accept, retrying every %d ms:",
+				        NP_ACCEPT_PAUSE_MS);
+			starved = 1;
+			np_sleep_ms(NP_ACCEPT_PAUSE_MS);
+			continue;
+		}
 		if (fd < 0) {
 			np_warn("accept:");
 			continue;
 		}
+		if (starved)
+			np_warn("accept works again");
+		starved = 0;
 		if (np_set_timeouts(fd, timeout) < 0) {
 			np_warn("setsockopt:");
 			close(fd);
 			continue;
 		}
-		handle_client(fd, (struct sockaddr *)&peer);
+		handle_client(fd, (struct sockaddr *)&peer, timeout);
 	}
 	if (ready < 0)
 		np_warn("waiting for clients:");
@@ -421,7 +473,9 @@ static void usage(FILE *out)
 	             "::1 for IPv6)\n");
 	fprintf(out, "  -p PORT     port (default %d; 0: any free port)\n",
 	        DEFAULT_PORT);
-	fprintf(out, "  -t SECONDS  time a client may stall (default %d)\n",
+	fprintf(out,
+	        "  -t SECONDS  time a client has to send its whole request "
+	        "head (default %d)\n",
 	        DEFAULT_TIMEOUT);
 	fprintf(out, "  -h          show this help\n");
 }
