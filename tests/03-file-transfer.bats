@@ -139,6 +139,19 @@ has_part() {
 	[[ -e ${f[0]} ]]
 }
 
+# part_stalled DIR: the partial download in DIR has the same size as at
+# the last look (PART_SIZE), three looks in a row: filecli is waiting.
+part_stalled() {
+	local f=("$1"/*.part*) size
+	size=$(stat -c %s "${f[0]}" 2>/dev/null) || return 1
+	if [[ $size == "${PART_SIZE%%:*}" ]]; then
+		PART_SIZE=$size:$((${PART_SIZE#*:} + 1))
+	else
+		PART_SIZE=$size:0
+	fi
+	((${PART_SIZE#*:} >= 3))
+}
+
 # expect_valid_reply: the reply's frame is JSON that json_parse() accepts:
 # valid JSON, valid UTF-8 (tests/json-check.c --frame).
 expect_valid_reply() {
@@ -499,13 +512,14 @@ get_file() {
 }
 
 @test "TODO(03.10) a FIFO, a folder or a symbolic link in the store: an error reply at once, and the server goes on" {
-	local case
+	local case base
 	mkdir -p "$STORE/folder"
 	mkfifo "$STORE/fifo"
 	printf 'secret\n' >"$BATS_TEST_TMPDIR/secret"
 	ln -s "$BATS_TEST_TMPDIR/secret" "$STORE/link"
 	printf 'hello\n' >"$STORE/plain"
 	start_server fileserver -d "$STORE"
+	base=$(fd_count "$SERVER_PID")
 	for case in 'fifo:not a regular file: fifo' 'folder:not a regular file: folder' \
 		'link:cannot open link'; do
 		frame "{\"action\":\"get\",\"filename\":\"${case%%:*}\"}" >"$WORK/req"
@@ -516,6 +530,9 @@ get_file() {
 	get_file plain -
 	expect_exit 0
 	expect_stdout $'hello\n'
+	(($(fd_count_settled "$SERVER_PID" "$base") <= base)) ||
+		np_mismatch "the server keeps descriptors open after refusing them" "$base descriptors" \
+			"$(ls -l "/proc/$SERVER_PID/fd" | tail -n +2)"
 }
 
 @test "fileserver: an error reply that quotes a 250-byte non-ASCII name is valid JSON and valid UTF-8" {
@@ -554,22 +571,26 @@ get_file() {
 }
 
 @test "TODO(03.11) a long name of control bytes and UTF-8 is cut whole in the log: no half escape, no half character" {
-	local name= i line
-	# 63 times U+0001 and the euro sign: 252 bytes, 441 once escaped.
-	for ((i = 0; i < 63; i++)); do name+='\u0001€'; done
+	local units= i lead line
+	# 62 times U+0001 and the euro sign: 248 bytes, 434 once escaped, too
+	# long for the log line: cut where an escape begins, or, after 4
+	# more bytes, where a euro sign does.
+	for ((i = 0; i < 62; i++)); do units+='\u0001€'; done
 	start_server fileserver -d "$STORE"
-	frame "{\"action\":\"get\",\"filename\":\"$name\"}" >"$WORK/req"
-	peer_request <"$WORK/req"
-	expect_error_reply 'no such file'
-	NP_SENT="a get of 63 times \\u0001€ (JSON)"
-	line=$(grep ' get ' "$SERVER_LOG")
-	printf '%s\n' "$line" >"$WORK/line"
-	! LC_ALL=C grep -q $'[\x01-\x1f\x7f]' "$WORK/line" ||
-		np_mismatch "a control byte reached the log as it is" "\\x01 for each U+0001" "$(cat -v "$WORK/line")"
-	expect_utf8 "$WORK/line" "the log line"
-	line=${line//'\x01'/}
-	[[ $line != *\\* ]] ||
-		np_mismatch "the log line holds half an escape" "only whole \\x01 escapes" "$(grep ' get ' "$SERVER_LOG")"
+	for lead in '' abcd; do
+		frame "{\"action\":\"get\",\"filename\":\"$lead$units\"}" >"$WORK/req"
+		peer_request <"$WORK/req"
+		expect_error_reply 'no such file'
+		NP_SENT="a get of ${lead:+$lead and }62 times \\u0001€ (JSON)"
+		line=$(grep -a " get $lead" "$SERVER_LOG" | tail -n 1)
+		printf '%s\n' "$line" >"$WORK/line"
+		! LC_ALL=C grep -q $'[\x01-\x1f\x7f]' "$WORK/line" ||
+			np_mismatch "a control byte reached the log as it is" "\\x01 for each U+0001" "$(cat -v "$WORK/line")"
+		expect_utf8 "$WORK/line" "the log line"
+		line=${line//'\x01'/}
+		[[ $line != *\\* ]] ||
+			np_mismatch "the log line holds half an escape" "only whole \\x01 escapes" "$(cat "$WORK/line")"
+	done
 }
 
 @test "TODO(03.11) filecli prints the server's message with control characters escaped" {
@@ -586,27 +607,31 @@ get_file() {
 }
 
 @test "TODO(03.9) filecli: Ctrl-C or SIGTERM in the middle of a get removes the partial file and exits 1 at once" {
-	local json='{"status":"ok","filename":"f","filesize":100000}' text sig pid took
-	# An ok frame promising 100000 bytes, then 5000 of them, a byte per
-	# ms: for 5 s, filecli is in the middle of the download.
-	printf -v text '\\x00\\x00\\x00\\x%02x%s%s' ${#json} "$json" "$(head -c 5000 /dev/zero | tr '\0' x)"
-	start_test_server dribble "$text"
+	local sig pid
+	mkdir -p "$STORE"
+	truncate -s 1G "$STORE/big"
+	start_server fileserver -d "$STORE"
 	for sig in INT TERM; do
-		NP_SENT="filecli get f OUT, from np-serve dribble (an ok frame for 100000 bytes, then 1 byte a ms); SIG$sig once OUT.part* exists"
-		NP_REPRO=("${NP_BIN#"$NP_ROOT"/}/filecli" -p "$NP_PORT_HINT" get f out)
+		NP_SENT="filecli -w 30 get big OUT (1 GiB); the server stopped (SIGSTOP) once OUT.part* exists and stops growing; then SIG$sig to filecli"
+		NP_REPRO=("${NP_BIN#"$NP_ROOT"/}/filecli" -p "$NP_PORT_HINT" -w 30 get big out)
 		NP_SHOW=np_show_program
-		"${NP_WRAP[@]}" "$NP_BIN/filecli" -a "$SERVER_IP" -p "$SERVER_PORT" get f "$WORK/out" \
+		"${NP_WRAP[@]}" "$NP_BIN/filecli" -a "$SERVER_IP" -p "$SERVER_PORT" -w 30 get big "$WORK/out" \
 			>"$PROG_OUT" 2>"$PROG_ERR" 3>&- &
 		pid=$!
 		np_track "$pid"
 		np_until $((5 * NP_SLOW)) has_part "$WORK" ||
 			np_mismatch "filecli wrote no partial file" "$WORK/out.partXXXXXX" "$(ls -A "$WORK")"
+		kill -STOP "$SERVER_PID"
+		# What was on its way drains in milliseconds: then filecli waits.
+		PART_SIZE=-1
+		np_until $((5 * NP_SLOW)) part_stalled "$WORK" || true
 		np_clock
-		took=$NP_MS
+		PROG_MS=$NP_MS
 		kill -s "$sig" "$pid"
-		np_wait_gone "$pid" $((10 * NP_SLOW)) || kill -KILL "$pid" 2>/dev/null || true
+		np_wait_gone "$pid" $((5 * NP_SLOW)) || kill -KILL "$pid" 2>/dev/null || true
 		np_clock
-		PROG_MS=$((NP_MS - took))
+		PROG_MS=$((NP_MS - PROG_MS))
+		kill -CONT "$SERVER_PID"
 		PROG_STATUS=0
 		wait "$pid" || PROG_STATUS=$?
 		((PROG_MS <= 1000 * NP_SLOW)) ||

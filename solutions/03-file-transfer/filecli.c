@@ -77,10 +77,6 @@ static long long read_reply(int sock, char *why, size_t whylen)
 	int r = recv_frame(sock, &reply, np_now_ms() + wait_ms, err,
 	                   sizeof err);
 
-	if (r == FRAME_ERROR && errno == ECANCELED) {
-		snprintf(why, whylen, "interrupted");
-		return -1;
-	}
 	if (r != FRAME_OK) {
 		snprintf(why, whylen, "no valid reply from the server: %s",
 		         r == FRAME_BAD   ? err
@@ -193,10 +189,10 @@ static int copy_download(int sock, int out, const char *name, long long size,
 	 * part of it), write_all() them to out, progress(name, done, size).
 	 * read() returning 0 before the end means the server stopped early:
 	 * say in why how many bytes came ("got N of M bytes") and return -1;
-	 * any other failure: its reason in why, -1. Two more ends, each with
-	 * its reason in why: the server sends nothing for wait_ms (-w), and
-	 * a stop request (Ctrl-C, SIGTERM: np_stop) comes, which must end
-	 * the copy at once ("interrupted"), whatever the server does. */
+	 * any other failure: its reason in why, -1. That includes two more
+	 * ends: the server sends nothing for wait_ms (-w) milliseconds, and
+	 * a stop request (Ctrl-C or SIGTERM: np_stop), which must end the
+	 * copy at once, whatever the server does (errno ECANCELED). */
 	/* BEGIN SOLUTION */
 	char *buf = malloc(CHUNK);
 	long long done = 0;
@@ -213,14 +209,15 @@ static int copy_download(int sock, int out, const char *name, long long size,
 		int ready = np_wait_fd(sock, POLLIN, np_now_ms() + wait_ms);
 		ssize_t n = ready == 1 ? read(sock, buf, want) : -1;
 
+		if (ready == 0)
+			errno = ECANCELED;
 		if (n < 0 && ready == 1 && (errno == EINTR || errno == EAGAIN))
 			continue; /* the next wait sees a stop request */
 		if (n <= 0) {
 			snprintf(why, whylen, "%s: got %lld of %lld bytes: %s",
 			         name, done, size,
-			         ready == 0 ? "interrupted"
-			         : n == 0   ? "the server closed"
-			                    : strerror(errno));
+			         n == 0 ? "the server closed"
+			                : strerror(errno));
 			goto out;
 		}
 		if (write_all(out, buf, (size_t)n) < 0) {
@@ -359,7 +356,7 @@ int main(int argc, char *argv[])
 	else
 		rc = do_get(sock, a, b, why, sizeof why);
 	if (rc < 0)
-		np_warn("%s", why);
+		np_warn("%s%s", np_stop ? "interrupted: " : "", why);
 	close(sock);
 	return rc == 0 ? 0 : 1;
 }

@@ -189,9 +189,9 @@ char *escape_text(char *out, size_t outlen, const char *s, size_t len)
 			piece = s + i;
 			n = step;
 		}
+		/* Whole, with room for the NUL after it, or not at all. */
 		if (n >= outlen - o)
-			break; /* it does not fit whole, with the NUL after it
-			        */
+			break;
 		memcpy(out + o, piece, n);
 		o += n;
 		i += step;
