@@ -10,10 +10,11 @@
  *	| uint32 len, BE | len bytes: UTF-8 JSON obj  | payload (if any)  |
  *	+----------------+----------------------------+-------------------+
  *
- * It frames bytes on a connection and nothing else: the programs get their
- * sockets from np-net.h (np_listen(), np_connect()). Like every helper it
- * prints nothing: it returns -1 (or a FRAME_ code) with errno set, or
- * FRAME_BAD with the reason in err, for the peer to be told.
+ * It frames bytes on a connection, builds the server's replies, and makes
+ * a peer's text safe to print; it opens no connection: the programs get
+ * their sockets from np-net.h (np_listen(), np_connect()). Like every
+ * helper it prints nothing: it returns -1 (or a FRAME_ code) with errno
+ * set, or FRAME_BAD with the reason in err, for the peer to be told.
  */
 #ifndef FRAME_H
 #define FRAME_H
