@@ -105,10 +105,19 @@ fds_above() {
 	((${#fds[@]} > $2))
 }
 
+# or_gone PID CMD...: CMD succeeds, or PID has exited (waiting for CMD
+# any longer is no use).
+or_gone() {
+	local pid=$1
+	shift
+	"$@" || np_gone "$pid"
+}
+
 # expect_accepted BASE WHO: the server accepted the client just started
 # (it holds more descriptors than the BASE it held before).
 expect_accepted() {
-	np_until $((5 * NP_SLOW)) fds_above "$SERVER_PID" "$1" ||
+	np_until $((5 * NP_SLOW)) or_gone "$SERVER_PID" fds_above "$SERVER_PID" "$1" || true
+	fds_above "$SERVER_PID" "$1" ||
 		np_mismatch "the server did not accept $2" "a new descriptor within $((5 * NP_SLOW)) s" \
 			"$(fd_count "$SERVER_PID") descriptors, $1 before"
 }
@@ -127,6 +136,7 @@ bg_peer() {
 # wrote_at_least PID BYTES: PID has written BYTES or more (/proc/PID/io).
 wrote_at_least() {
 	local line
+	[[ -r /proc/$1/io ]] || return 1
 	while IFS= read -r line; do
 		[[ $line == wchar:* ]] && ((${line#wchar: } >= $2)) && return 0
 	done <"/proc/$1/io"
@@ -366,7 +376,8 @@ get_file() {
 	NP_BG=$!
 	np_track "$NP_BG"
 	# The 4 MiB sent must reach the temporary file, not the heap.
-	np_until $((5 * NP_SLOW)) temp_of_4mib ||
+	np_until $((5 * NP_SLOW)) or_gone "$SERVER_PID" temp_of_4mib || true
+	temp_of_4mib ||
 		np_mismatch "the upload did not reach a temporary file in the store" \
 			"a .upload-* file of 4 MiB" "$(ls -la "$STORE")"
 	rss_after=$(awk '/^VmRSS/ { print $2 }' "/proc/$SERVER_PID/status")
@@ -456,13 +467,16 @@ get_file() {
 }
 
 @test "TODO(03.6) SIGTERM in the middle of an upload at full speed: exit 0 within 1 s, no file, no temporary file" {
+	local pid
 	start_server fileserver -d "$STORE" -t 30
 	truncate -s 1G "$WORK/huge"
 	timeout -k 5 60 "$NP_BIN/filecli" -a "$SERVER_IP" -p "$SERVER_PORT" put "$WORK/huge" \
-		>/dev/null 2>&1 3>&- &
-	np_track $!
-	NP_SENT="filecli put of a 1 GiB file, at full speed"
-	np_until $((5 * NP_SLOW)) temp_of_4mib ||
+		>/dev/null 2>"$WORK/err" 3>&- &
+	pid=$!
+	np_track "$pid"
+	np_until $((5 * NP_SLOW)) or_gone "$SERVER_PID" or_gone "$pid" temp_of_4mib || true
+	NP_SENT="filecli put of a 1 GiB file, at full speed (filecli said: $(cat "$WORK/err"))"
+	temp_of_4mib ||
 		np_mismatch "the upload did not reach a temporary file in the store" \
 			"a .upload-* file of 4 MiB" "$(ls -la "$STORE")"
 	stop_server_within 1000 "a client uploads at full speed (-t 30)"
@@ -479,9 +493,10 @@ get_file() {
 	NP_SENT="a get of a 64 MiB file, then no read for 30 s"
 	# The socket buffers take a few MiB: past 1 MiB the server is in the
 	# middle of the file, and soon blocked in write().
-	np_until $((5 * NP_SLOW)) wrote_at_least "$SERVER_PID" 1048576 ||
+	np_until $((5 * NP_SLOW)) or_gone "$SERVER_PID" wrote_at_least "$SERVER_PID" 1048576 || true
+	wrote_at_least "$SERVER_PID" 1048576 ||
 		np_mismatch "the server did not start sending the file" "1 MiB written" \
-			"$(grep wchar "/proc/$SERVER_PID/io")"
+			"$(grep wchar "/proc/$SERVER_PID/io" 2>/dev/null || echo 'the server is gone')"
 	stop_server_within 1000 "a client does not read the 64 MiB it asked for (-t 30)"
 }
 
@@ -615,12 +630,20 @@ get_file() {
 		NP_SENT="filecli -w 30 get big OUT (1 GiB); the server stopped (SIGSTOP) once OUT.part* exists and stops growing; then SIG$sig to filecli"
 		NP_REPRO=("${NP_BIN#"$NP_ROOT"/}/filecli" -p "$NP_PORT_HINT" -w 30 get big out)
 		NP_SHOW=np_show_program
+		np_clock
+		PROG_MS=$NP_MS
 		"${NP_WRAP[@]}" "$NP_BIN/filecli" -a "$SERVER_IP" -p "$SERVER_PORT" -w 30 get big "$WORK/out" \
 			>"$PROG_OUT" 2>"$PROG_ERR" 3>&- &
 		pid=$!
 		np_track "$pid"
-		np_until $((5 * NP_SLOW)) has_part "$WORK" ||
+		np_until $((5 * NP_SLOW)) or_gone "$pid" has_part "$WORK" || true
+		if ! has_part "$WORK"; then
+			np_clock
+			PROG_MS=$((NP_MS - PROG_MS))
+			PROG_STATUS="(still running)"
+			np_gone "$pid" && { wait "$pid" && PROG_STATUS=0 || PROG_STATUS=$?; }
 			np_mismatch "filecli wrote no partial file" "$WORK/out.partXXXXXX" "$(ls -A "$WORK")"
+		fi
 		kill -STOP "$SERVER_PID"
 		# What was on its way drains in milliseconds: then filecli waits.
 		PART_SIZE=-1
