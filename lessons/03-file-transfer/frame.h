@@ -83,7 +83,8 @@ int send_object(int fd, struct json_writer *w);
 /*
  * The JSON text of a reply of fileserver: every reply it sends is built
  * here. With message NULL, {"status":"ok","filename":NAME,"filesize":SIZE};
- * otherwise {"status":"error","message":MESSAGE} (name and size unused).
+ * otherwise {"status":"error","message":MESSAGE} (name, then, may be NULL;
+ * size is unused).
  * name and message may hold any bytes (a message quotes what a client
  * sent, and may have been cut anywhere): the text is always one object
  * that json_parse() accepts, valid UTF-8, at most FRAME_MAX bytes. A byte

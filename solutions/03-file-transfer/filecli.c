@@ -211,7 +211,7 @@ static int copy_download(int sock, int out, const char *name, long long size,
 
 		if (ready == 0)
 			errno = ECANCELED;
-		if (n < 0 && ready == 1 && (errno == EINTR || errno == EAGAIN))
+		if (n < 0 && ready == 1 && errno == EINTR)
 			continue; /* the next wait sees a stop request */
 		if (n <= 0) {
 			snprintf(why, whylen, "%s: got %lld of %lld bytes: %s",

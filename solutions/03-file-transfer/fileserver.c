@@ -132,7 +132,7 @@ static int copy_upload(int sock, int out, long long size, char *why,
 		                       np_now_ms() + timeout_s * 1000LL);
 		ssize_t n = ready == 1 ? read(sock, buf, want) : -1;
 
-		if (n < 0 && ready == 1 && (errno == EINTR || errno == EAGAIN))
+		if (n < 0 && ready == 1 && errno == EINTR)
 			continue; /* the next wait sees a stop request */
 		if (n <= 0) {
 			snprintf(why, whylen,

@@ -37,7 +37,7 @@ int read_exact(int fd, void *buf, size_t len, long long deadline)
 		if (n == 0)
 			return FRAME_EOF;
 		/* The next np_wait_fd() sees a stop that came meanwhile. */
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return FRAME_ERROR;
