@@ -7,6 +7,15 @@
  * checks of the API's promises. Every input is copied into a buffer of
  * exactly its length, without a NUL, so that under valgrind or ASan a read
  * past the end of the input is an error. Exit status 0 means all passed.
+ *
+ * The lesson's tests also use it to judge what the programs wrote:
+ *	json-check --frame FILE   the frame at the start of FILE (a 4-byte
+ *	                          big-endian length, then that much JSON) is
+ *	                          one that json_parse() accepts: valid JSON,
+ *	                          valid UTF-8
+ *	json-check --utf8 FILE    all of FILE is valid UTF-8
+ * Each exits 0 if so, else 1 with the reason on stderr; 2 if FILE cannot
+ * be read.
  */
 #include "json.h"
 
@@ -755,6 +764,60 @@ static void test_every_raw_byte(struct result *r)
 	}
 }
 
+/* json_utf8_char() on the edges of RFC 3629, section 4. */
+static void test_utf8_char(struct result *r)
+{
+	static const struct {
+		const char *s;
+		size_t len, want;
+	} cases[] = {
+	        {"a", 1, 1},
+	        {"\x01", 1, 1},
+	        {"\x7f", 1, 1},
+	        {"", 0, 0},
+	        {"\xc3\xa9x", 3, 2},
+	        {"\xc3\xa9", 1, 0},
+	        {"\xe2\x82\xac", 3, 3},
+	        {"\xe2\x82\xac", 2, 0},
+	        {"\xf0\x9f\x98\x80", 4, 4},
+	        {"\xf0\x9f\x98\x80", 3, 0},
+	        {"\x80", 1, 0},
+	        {"\xbf\x80", 2, 0},
+	        {"\xc0\x80", 2, 0},
+	        {"\xc1\xbf", 2, 0},
+	        {"\xc2\x80", 2, 2},
+	        {"\xc3\x28", 2, 0},
+	        {"\xe0\x80\x80", 3, 0},
+	        {"\xe0\xa0\x80", 3, 3},
+	        {"\xed\x9f\xbf", 3, 3},
+	        {"\xed\xa0\x80", 3, 0},
+	        {"\xef\xbf\xbd", 3, 3},
+	        {"\xf0\x80\x80\x80", 4, 0},
+	        {"\xf0\x90\x80\x80", 4, 4},
+	        {"\xf4\x8f\xbf\xbf", 4, 4},
+	        {"\xf4\x90\x80\x80", 4, 0},
+	        {"\xf5\x80\x80\x80", 4, 0},
+	        {"\xff", 1, 0},
+	};
+	size_t i, got;
+	char *s;
+
+	for (i = 0; i < ARRAY_LEN(cases) && r->len == 0; i++) {
+		/* Exactly len bytes, so that a read past them is caught. */
+		s = malloc(cases[i].len + 1);
+		if (s == NULL) {
+			say(r, "malloc failed");
+			return;
+		}
+		memcpy(s, cases[i].s, cases[i].len);
+		got = json_utf8_char(s, cases[i].len);
+		if (got != cases[i].want)
+			say(r, "case %zu (%zu bytes): expected %zu, got %zu", i,
+			    cases[i].len, cases[i].want, got);
+		free(s);
+	}
+}
+
 static const struct {
 	const char *name;
 	void (*run)(struct result *r);
@@ -775,12 +838,85 @@ static const struct {
          test_err_buffer},
         {"each raw byte in a string is accepted or refused as JSON says",
          test_every_raw_byte},
+        {"json_utf8_char() knows each valid UTF-8 character and no other",
+         test_utf8_char},
 };
 
-int main(void)
+/* Read all of path into a new buffer. Returns it (*len bytes), or NULL. */
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL, *grown;
+	size_t cap = 0, n;
+
+	*len = 0;
+	if (f == NULL)
+		return NULL;
+	do {
+		if (*len == cap) {
+			cap = cap == 0 ? 4096 : cap * 2;
+			grown = realloc(buf, cap);
+			if (grown == NULL)
+				break;
+			buf = grown;
+		}
+		n = fread(buf + *len, 1, cap - *len, f);
+		*len += n;
+	} while (n > 0);
+	if (ferror(f) || *len == cap) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* json-check --frame FILE / --utf8 FILE: see the top of this file. */
+static int check_file(const char *what, const char *path)
+{
+	struct json_object obj;
+	char err[256];
+	size_t len, i = 0, n;
+	unsigned long flen;
+	char *buf = read_file(path, &len);
+	int rc = 1;
+
+	if (buf == NULL) {
+		fprintf(stderr, "json-check: cannot read %s\n", path);
+		return 2;
+	}
+	if (strcmp(what, "--utf8") == 0) {
+		while (i < len && (n = json_utf8_char(buf + i, len - i)) > 0)
+			i += n;
+		if (i < len)
+			fprintf(stderr,
+			        "json-check: %s: not UTF-8 at byte %zu\n", path,
+			        i);
+		rc = i < len;
+	} else if (len < 4 ||
+	           (flen = (unsigned long)(unsigned char)buf[0] << 24 |
+	                   (unsigned long)(unsigned char)buf[1] << 16 |
+	                   (unsigned long)(unsigned char)buf[2] << 8 |
+	                   (unsigned char)buf[3]) > len - 4) {
+		fprintf(stderr, "json-check: %s: no whole frame\n", path);
+	} else if (json_parse(buf + 4, flen, &obj, err, sizeof err) < 0) {
+		fprintf(stderr, "json-check: %s: %s\n", path, err);
+	} else {
+		json_free(&obj);
+		rc = 0;
+	}
+	free(buf);
+	return rc;
+}
+
+int main(int argc, char *argv[])
 {
 	struct result r;
 	size_t i;
+
+	if (argc == 3 &&
+	    (strcmp(argv[1], "--frame") == 0 || strcmp(argv[1], "--utf8") == 0))
+		return check_file(argv[1], argv[2]);
 
 	/* Line by line, so a crash still shows the last test that ran. */
 	setvbuf(stdout, NULL, _IOLBF, 0);

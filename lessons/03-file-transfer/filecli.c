@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,9 @@
 #define DEFAULT_PORT "8090"
 #define DEFAULT_WAIT 10
 
+/* The settings main() reads from the command line and the terminal. */
 static int show_progress;
+static int wait_ms = DEFAULT_WAIT * 1000; /* -w: the longest a stall */
 
 /* Draw "NAME [#####     ]  42%  12.3 MiB" on stderr, when it changed. */
 static void progress(const char *name, long long done, long long total)
@@ -70,9 +73,10 @@ static long long read_reply(int sock, char *why, size_t whylen)
 {
 	struct json_object reply = {0};
 	const struct json_field *status, *msg, *size;
-	char err[256];
+	char err[256], said[512];
 	long long rc = -1;
-	int r = recv_frame(sock, &reply, err, sizeof err);
+	int r = recv_frame(sock, &reply, np_now_ms() + wait_ms, err,
+	                   sizeof err);
 
 	if (r != FRAME_OK) {
 		snprintf(why, whylen, "no valid reply from the server: %s",
@@ -86,9 +90,11 @@ static long long read_reply(int sock, char *why, size_t whylen)
 	size = json_get(&reply, "filesize");
 	if (status == NULL || status->type != JSON_STRING ||
 	    strcmp(status->str, "ok") != 0)
+		/* Escaped: the server's words must not drive our terminal. */
 		snprintf(why, whylen, "the server says: %s",
 		         msg != NULL && msg->type == JSON_STRING
-		                 ? msg->str
+		                 ? escape_text(said, sizeof said, msg->str,
+		                               msg->len)
 		                 : "(no message)");
 	else if (size != NULL && (size->type != JSON_INT || size->num < 0))
 		snprintf(why, whylen, "the server sent a bad \"filesize\"");
@@ -135,7 +141,10 @@ static int copy_download(int sock, int out, const char *name, long long size,
 	 * part of it), write_all() them to out, progress(name, done, size).
 	 * read() returning 0 before the end means the server stopped early:
 	 * say in why how many bytes came ("got N of M bytes") and return -1;
-	 * any other failure: its reason in why, -1. */
+	 * any other failure: its reason in why, -1. That includes two more
+	 * ends: the server sends nothing for wait_ms (-w) milliseconds, and
+	 * a stop request (Ctrl-C or SIGTERM: np_stop), which must end the
+	 * copy at once, whatever the server does (errno ECANCELED). */
 	(void)sock;
 	(void)out;
 	(void)name;
@@ -223,7 +232,7 @@ int main(int argc, char *argv[])
 		           p != 0) {
 			port = optarg;
 		} else if (opt == 'w' && np_parse_seconds(optarg, &wait) == 0) {
-			continue;
+			wait_ms = wait * 1000;
 		} else {
 			usage(opt == 'h' ? stdout : stderr);
 			return opt == 'h' ? 0 : 2;
@@ -244,7 +253,9 @@ int main(int argc, char *argv[])
 	else if (b == NULL)
 		b = a;
 
-	if (np_ignore_sigpipe() < 0)
+	/* Ctrl-C and SIGTERM set np_stop: a get then removes its partial
+	 * file before it exits. */
+	if (np_catch_signals() < 0)
 		np_die("sigaction:");
 	show_progress = isatty(STDERR_FILENO);
 	sock = np_connect(host, port, SOCK_STREAM);
@@ -257,7 +268,7 @@ int main(int argc, char *argv[])
 	else
 		rc = do_get(sock, a, b, why, sizeof why);
 	if (rc < 0)
-		np_warn("%s", why);
+		np_warn("%s%s", np_stop ? "interrupted: " : "", why);
 	close(sock);
 	return rc == 0 ? 0 : 1;
 }

@@ -5,28 +5,40 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-int read_exact(int fd, void *buf, size_t len)
+int read_exact(int fd, void *buf, size_t len, long long deadline)
 {
 	/* TODO(03.1): read() returns what has arrived, possibly less than
 	 * asked, so loop until len bytes are in buf. read() returning 0
-	 * before that is the peer closing: FRAME_EOF. Retry EINTR; any other
-	 * error is FRAME_ERROR (errno tells). */
+	 * before that is the peer closing: FRAME_EOF. The whole of it must be
+	 * in by the deadline, however the bytes dribble in: a client that
+	 * sends a byte a second must not hold the server for ever (a limit
+	 * per read would let it). Never wait past the deadline (FRAME_ERROR,
+	 * errno ETIMEDOUT) or past a stop request, SIGINT or SIGTERM
+	 * (FRAME_ERROR, errno ECANCELED); np.h has the wait that watches
+	 * both. Retry EINTR; any other error is FRAME_ERROR (errno tells). */
 	(void)fd;
 	(void)buf;
 	(void)len;
+	(void)deadline;
 	np_todo("03.1");
 }
 
 int write_all(int fd, const void *buf, size_t len)
 {
 	/* TODO(03.2): write() may write less than asked: loop until all len
-	 * bytes are out. Retry EINTR; any other error: return -1. */
+	 * bytes are out. Retry EINTR, but never past a stop request (np_stop):
+	 * then return -1 with errno ECANCELED. On a socket with a time limit
+	 * (SO_SNDTIMEO) a signal cuts a blocked write() short, with EINTR or
+	 * with fewer bytes than asked; the next write() would block again,
+	 * for the whole limit, so look at np_stop before each write(). Any
+	 * other error: return -1. */
 	(void)fd;
 	(void)buf;
 	(void)len;
@@ -46,19 +58,44 @@ int send_frame(int fd, const char *json, size_t len)
 	np_todo("03.3");
 }
 
-int recv_frame(int fd, struct json_object *obj, char *err, size_t errlen)
+int recv_frame(int fd, struct json_object *obj, long long deadline, char *err,
+               size_t errlen)
 {
 	/* TODO(03.4): read_exact() the 4-byte length and turn it into a
 	 * number with ntohl(). Check it before you trust it: 0 or more than
 	 * FRAME_MAX is FRAME_BAD ("header length N is not in 1..65536").
 	 * Then read_exact() that many bytes into a buffer and json_parse()
 	 * them: a parse error is FRAME_BAD with json_parse's message. Pass
-	 * FRAME_EOF and FRAME_ERROR from read_exact() on. */
+	 * FRAME_EOF and FRAME_ERROR from read_exact() on. The whole frame,
+	 * length and JSON, must be in by the one deadline. */
 	(void)fd;
 	(void)obj;
+	(void)deadline;
 	(void)err;
 	(void)errlen;
 	np_todo("03.4");
+}
+
+char *escape_text(char *out, size_t outlen, const char *s, size_t len)
+{
+	/* TODO(03.11): Text from a peer goes into log lines and onto
+	 * terminals, where a control character does harm: a newline forges
+	 * a log line of the peer's choosing, \r overwrites one, ESC drives
+	 * the terminal. Write s (len bytes, any bytes, NUL included) into
+	 * out with each control byte (0x00-0x1f and 0x7f) as a visible
+	 * escape, \n, \r and \t for those three and \xHH (lower-case hex)
+	 * for the others, and each backslash as \\, so that a backslash in
+	 * out always starts an escape. A byte that does not start a valid
+	 * UTF-8 character (json_utf8_char() in json.h says) is written as
+	 * \xHH too; a valid character is copied whole. out is always
+	 * NUL-terminated; when it is too small, it ends before the first
+	 * escape or character that does not fit whole: never half of one.
+	 * Return out. */
+	(void)out;
+	(void)outlen;
+	(void)s;
+	(void)len;
+	np_todo("03.11");
 }
 
 int send_object(int fd, struct json_writer *w)
@@ -74,12 +111,69 @@ int send_object(int fd, struct json_writer *w)
 	return rc;
 }
 
-int send_error(int fd, const char *message)
+/*
+ * Copy the first max bytes of s (len bytes) into out as valid UTF-8: each
+ * byte that does not belong to a valid character becomes U+FFFD, and the
+ * copy stops before a character that would cross max. out must hold 3 *
+ * max bytes. Returns the length of the copy.
+ */
+static size_t clean_utf8(const char *s, size_t len, size_t max, char *out)
 {
+	size_t i = 0, o = 0, n;
+
+	while (i < len) {
+		n = json_utf8_char(s + i, len - i);
+		if (i + (n == 0 ? 1 : n) > max)
+			break;
+		if (n == 0) {
+			memcpy(out + o, "\xEF\xBF\xBD", 3); /* U+FFFD */
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(out + o, s + i, n);
+		o += n;
+		i += n;
+	}
+	return o;
+}
+
+char *reply_json(const char *message, const char *name, long long size,
+                 size_t *len)
+{
+	const char *text = message != NULL ? message : name;
+	char clean[3 * REPLY_TEXT_MAX];
+	size_t n = clean_utf8(text, strlen(text), REPLY_TEXT_MAX, clean);
 	struct json_writer w;
 
+	/* At most 6 bytes (\u00XX) for each of REPLY_TEXT_MAX bytes, and a
+	 * few dozen more for the rest: well within FRAME_MAX. */
 	json_writer_init(&w);
-	json_add_string(&w, "status", "error", 5);
-	json_add_string(&w, "message", message, strlen(message));
-	return send_object(fd, &w);
+	if (message != NULL) {
+		json_add_string(&w, "status", "error", 5);
+		json_add_string(&w, "message", clean, n);
+	} else {
+		json_add_string(&w, "status", "ok", 2);
+		json_add_string(&w, "filename", clean, n);
+		json_add_int(&w, "filesize", size);
+	}
+	return json_writer_finish(&w, len);
+}
+
+int send_reply(int fd, const char *message, const char *name, long long size)
+{
+	size_t len;
+	char *text = reply_json(message, name, size, &len);
+	int rc;
+
+	if (text == NULL)
+		return -1;
+	rc = send_frame(fd, text, len);
+	free(text);
+	return rc;
+}
+
+int send_error(int fd, const char *message)
+{
+	return send_reply(fd, message, NULL, 0);
 }

@@ -294,6 +294,28 @@ static int copy_utf8(struct parser *ps, size_t end, char *out, size_t *n)
 	return 0;
 }
 
+size_t json_utf8_char(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned char lo, hi;
+	size_t i, need;
+
+	if (len == 0)
+		return 0;
+	if (u[0] < 0x80)
+		return 1;
+	need = utf8_length(u[0], &lo, &hi);
+	if (need == 0 || need > len)
+		return 0;
+	for (i = 1; i < need; i++) {
+		if (u[i] < lo || u[i] > hi)
+			return 0;
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	return need;
+}
+
 /* Decode one character of a string body at ps->pos. */
 static int decode_char(struct parser *ps, size_t end, char *out, size_t *n)
 {

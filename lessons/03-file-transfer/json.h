@@ -44,6 +44,16 @@ int json_parse(const char *text, size_t len, struct json_object *obj, char *err,
 /* Free what json_parse() allocated. */
 void json_free(struct json_object *obj);
 
+/*
+ * The length (1 to 4) of the valid UTF-8 character that s starts (len
+ * bytes, not NUL-terminated), or 0 when it starts none: a byte that cannot
+ * begin a character, an overlong form, a surrogate, a code point above
+ * U+10FFFF, or a sequence that len cuts short. The rules json_parse()
+ * holds strings to (RFC 3629), for code that must write text a JSON
+ * reader accepts. An ASCII byte, a control byte included, is 1.
+ */
+size_t json_utf8_char(const char *s, size_t len);
+
 /* The field named key, or NULL. */
 const struct json_field *json_get(const struct json_object *obj,
                                   const char *key);

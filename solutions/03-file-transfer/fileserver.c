@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #define DEFAULT_PORT    8090
 #define DEFAULT_TIMEOUT 10
 #define TEMP_PREFIX     ".upload-"
+#define WHY_MAX         512 /* a reason: room for a 255-byte name and more */
 
 /* A request that passed check_request(). */
 struct request {
@@ -36,7 +38,9 @@ struct request {
 	long long size;   /* put only */
 };
 
+/* The settings main() reads from the command line. */
 static const char *store = "./storage";
+static int timeout_s = DEFAULT_TIMEOUT; /* -t: a header deadline, a stall */
 
 /*
  * Check a request header and fill in *req. Returns 0, or -1 with the
@@ -106,7 +110,9 @@ static int store_path(char *path, size_t len, const char *name)
 
 /*
  * Copy exactly size bytes from the socket to the file out, in pieces of
- * CHUNK bytes. Returns 0, or -1 with the reason in why.
+ * CHUNK bytes. A payload may be any size, so no deadline bounds it all;
+ * what bounds it is idleness: a client that sends nothing for timeout_s
+ * seconds is dropped. Returns 0, or -1 with the reason in why.
  */
 static int copy_upload(int sock, int out, long long size, char *why,
                        size_t whylen)
@@ -122,16 +128,19 @@ static int copy_upload(int sock, int out, long long size, char *why,
 	while (done < size) {
 		size_t want =
 		        size - done < CHUNK ? (size_t)(size - done) : CHUNK;
-		ssize_t n = read(sock, buf, want);
+		int ready = np_wait_fd(sock, POLLIN,
+		                       np_now_ms() + timeout_s * 1000LL);
+		ssize_t n = ready == 1 ? read(sock, buf, want) : -1;
 
-		if (n < 0 && errno == EINTR)
-			continue;
+		if (n < 0 && ready == 1 && errno == EINTR)
+			continue; /* the next wait sees a stop request */
 		if (n <= 0) {
 			snprintf(why, whylen,
 			         "upload broken after %lld of %lld bytes: %s",
 			         done, size,
-			         n == 0 ? "connection closed"
-			                : strerror(errno));
+			         n == 0       ? "connection closed"
+			         : ready == 0 ? "the server is stopping"
+			                      : strerror(errno));
 			goto out;
 		}
 		if (write_all(out, buf, (size_t)n) < 0) {
@@ -216,13 +225,61 @@ fail:
 /* Send {"status":"ok","filename":NAME,"filesize":SIZE}. 0, or -1 (errno). */
 static int send_ok(int fd, const char *name, long long size)
 {
-	struct json_writer w;
+	return send_reply(fd, NULL, name, size);
+}
 
-	json_writer_init(&w);
-	json_add_string(&w, "status", "ok", 2);
-	json_add_string(&w, "filename", name, strlen(name));
-	json_add_int(&w, "filesize", size);
-	return send_object(fd, &w);
+/*
+ * Open the stored file name for reading. Returns its descriptor, reading
+ * in blocking mode, with its fstat() in *st; or -1 with the reason (for
+ * the client) in why.
+ */
+static int open_stored(const char *name, struct stat *st, char *why,
+                       size_t whylen)
+{
+	/* TODO(03.10): The store may hold what another program put there:
+	 * a symbolic link (it may lead out of the store: never follow one),
+	 * a folder, a FIFO or a device. Serve regular files only, and never
+	 * block while finding out what it is: open() of a FIFO waits for a
+	 * writer, for ever (no -t, no SIGTERM ends it), and opening a
+	 * device may wait too. Errors, in why: a missing file "no such
+	 * file: NAME", one that is not regular "not a regular file: NAME",
+	 * any other failure (a link: ELOOP) "cannot open NAME: REASON". The
+	 * descriptor returned reads in blocking mode, as usual. */
+	/* BEGIN SOLUTION */
+	char path[PATH_MAX];
+	int fd, flags;
+
+	if (store_path(path, sizeof path, name) < 0) {
+		snprintf(why, whylen, "file name too long for this store");
+		return -1;
+	}
+	/* O_NONBLOCK: open() returns at once, whatever the file is. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(why, whylen,
+		         errno == ENOENT ? "no such file: %s"
+		                         : "cannot open %s: %s",
+		         name, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) < 0 || (flags = fcntl(fd, F_GETFL)) < 0)
+		snprintf(why, whylen, "cannot open %s: %s", name,
+		         strerror(errno));
+	else if (!S_ISREG(st->st_mode))
+		snprintf(why, whylen, "not a regular file: %s", name);
+	else if (fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		snprintf(why, whylen, "cannot open %s: %s", name,
+		         strerror(errno));
+	else
+		return fd;
+	close(fd);
+	return -1;
+	/* END SOLUTION */
+	//: (void)name;
+	//: (void)st;
+	//: (void)why;
+	//: (void)whylen;
+	//: np_todo("03.10");
 }
 
 /*
@@ -232,47 +289,38 @@ static int send_ok(int fd, const char *name, long long size)
 static int send_file(int sock, const struct request *req, char *why,
                      size_t whylen)
 {
-	/* TODO(03.7): open() "STORE/NAME" read-only with O_NOFOLLOW. If that
-	 * fails (ENOENT: say "no such file: NAME"), or fstat() shows it is
-	 * not a regular file, send_error() the reason and return -1. Else
+	/* TODO(03.7): open_stored() the file. If that fails, or no CHUNK
+	 * buffer can be had, send_error() the reason and return -1. Else
 	 * send_ok() with its st_size, then copy exactly that many bytes from
 	 * the file to the socket in CHUNK pieces (read() may return less;
-	 * write_all() the piece). A file that got shorter meanwhile: stop
-	 * and return -1 (the client sees the connection end early). */
+	 * write_all() the piece). A file that got shorter meanwhile, or a
+	 * write that fails (the client went away, or stopped reading for
+	 * -t seconds, or a stop request came): stop and return -1 (the
+	 * client sees the connection end early). */
 	/* BEGIN SOLUTION */
-	char path[PATH_MAX], *buf = NULL;
+	char *buf = NULL;
 	struct stat st;
 	long long left;
-	int fd = -1, rc = -1;
+	int fd, rc = -1;
 
-	if (store_path(path, sizeof path, req->name) < 0)
-		snprintf(why, whylen, "file name too long for this store");
-	else if ((fd = open(path, O_RDONLY | O_NOFOLLOW)) < 0)
-		snprintf(why, whylen,
-		         errno == ENOENT ? "no such file: %s"
-		                         : "cannot open %s: %s",
-		         req->name, strerror(errno));
-	else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		snprintf(why, whylen, "not a regular file: %s", req->name);
-	else if ((buf = malloc(CHUNK)) == NULL)
+	fd = open_stored(req->name, &st, why, whylen);
+	if (fd >= 0 && (buf = malloc(CHUNK)) == NULL)
 		snprintf(why, whylen, "out of memory");
-	else
-		rc = 0;
-	if (rc < 0) {
+	if (fd < 0 || buf == NULL) {
 		send_error(sock, why);
 		goto out;
 	}
-	rc = -1;
 	if (send_ok(sock, req->name, (long long)st.st_size) < 0)
 		goto out;
 	for (left = st.st_size; left > 0;) {
 		ssize_t n = read(fd, buf, left < CHUNK ? (size_t)left : CHUNK);
 
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR && !np_stop)
 			continue;
 		if (n <= 0 || write_all(sock, buf, (size_t)n) < 0) {
-			snprintf(why, whylen, "sending %s broke off",
-			         req->name);
+			snprintf(why, whylen, "sending %s broke off: %s",
+			         req->name,
+			         n == 0 ? "the file shrank" : strerror(errno));
 			goto out;
 		}
 		left -= n;
@@ -288,18 +336,25 @@ out:
 	//: (void)req;
 	//: (void)why;
 	//: (void)whylen;
-	//: (void)send_ok; /* silences "unused": call it instead */
+	//: (void)send_ok; /* silences "unused": call them instead */
+	//: (void)open_stored;
 	//: np_todo("03.7");
 }
 
-/* Log one line per request: who, what, and how it ended. */
+/*
+ * Log one line per request: who, what, and how it ended. what and outcome
+ * may quote the client's file name, so they are escaped: no name can end
+ * the line and forge another. (np_warn() keeps 1 KiB of a line: all this
+ * fits.)
+ */
 static void log_request(const struct sockaddr *peer, const char *what,
                         const char *outcome)
 {
-	char who[NP_ADDRSTRLEN];
+	char who[NP_ADDRSTRLEN], w[400], o[500];
 
-	np_warn("%s %s: %s", np_format_addr(peer, who, sizeof who), what,
-	        outcome);
+	np_warn("%s %s: %s", np_format_addr(peer, who, sizeof who),
+	        escape_text(w, sizeof w, what, strlen(what)),
+	        escape_text(o, sizeof o, outcome, strlen(outcome)));
 }
 
 /* Serve one connection: one request, one reply, then close. */
@@ -307,8 +362,10 @@ static void handle_client(int fd, const struct sockaddr *peer)
 {
 	struct json_object hdr = {0};
 	struct request req = {0};
-	char why[256] = "", what[300] = "(no request)";
-	int rc = recv_frame(fd, &hdr, why, sizeof why);
+	char why[WHY_MAX] = "", what[300] = "(no request)";
+	/* The whole header must be in by then, however it dribbles in. */
+	long long deadline = np_now_ms() + timeout_s * 1000LL;
+	int rc = recv_frame(fd, &hdr, deadline, why, sizeof why);
 
 	if (rc == FRAME_OK && check_request(&hdr, &req, why, sizeof why) == 0) {
 		snprintf(what, sizeof what, "%s %.255s",
@@ -322,10 +379,15 @@ static void handle_client(int fd, const struct sockaddr *peer)
 	} else if (rc == FRAME_OK || rc == FRAME_BAD) {
 		send_error(fd, why);
 		rc = -1;
+	} else if (rc == FRAME_ERROR && errno == ETIMEDOUT) {
+		snprintf(why, sizeof why, "no whole request header within %d s",
+		         timeout_s);
+		send_error(fd, why);
 	} else {
 		snprintf(why, sizeof why, "%s",
-		         rc == FRAME_EOF ? "closed before a whole header"
-		                         : strerror(errno));
+		         rc == FRAME_EOF      ? "closed before a whole header"
+		         : errno == ECANCELED ? "the server is stopping"
+		                              : strerror(errno));
 	}
 	log_request(peer, what, rc == 0 ? "ok" : why);
 	json_free(&hdr);
@@ -353,29 +415,42 @@ static int remove_stale_uploads(void)
 	return 0;
 }
 
-/* Accept and serve connections, one at a time, until SIGINT or SIGTERM. */
-static void serve(int listen_fd, int timeout)
+/*
+ * Accept and serve connections, one at a time, until SIGINT or SIGTERM.
+ * Out of descriptors, np_accept() pauses before it tries again, and the
+ * client waits in the backlog: the first failure of a run is logged, not
+ * each one.
+ */
+static void serve(int listen_fd)
 {
-	int ready;
+	int failures = 0;
 
-	while ((ready = np_wait_readable(listen_fd)) == 1) {
+	for (;;) {
 		struct sockaddr_storage peer;
-		socklen_t peerlen = sizeof peer;
-		int fd = accept(listen_fd, (struct sockaddr *)&peer, &peerlen);
+		socklen_t peerlen;
+		int fd = np_accept(listen_fd, &peer, &peerlen);
 
+		if (fd < 0 && errno == ECANCELED)
+			return;
 		if (fd < 0) {
-			np_warn("accept:");
+			if (failures++ == 0)
+				np_warn("accept (retrying; said once):");
 			continue;
 		}
-		if (np_set_timeouts(fd, timeout) < 0) {
+		if (failures > 0)
+			np_warn("accept works again, after %d failures",
+			        failures);
+		failures = 0;
+		/* Reads wait in np_wait_fd(), against a deadline or an idle
+		 * bound; SO_SNDTIMEO bounds a write to a client that stopped
+		 * reading. */
+		if (np_set_timeouts(fd, timeout_s) < 0) {
 			np_warn("setsockopt:");
 			close(fd);
 			continue;
 		}
 		handle_client(fd, (struct sockaddr *)&peer);
 	}
-	if (ready < 0)
-		np_warn("waiting for clients:");
 }
 
 static void usage(FILE *out)
@@ -388,7 +463,9 @@ static void usage(FILE *out)
 	        DEFAULT_PORT);
 	fprintf(out, "  -d DIR      the store (default ./storage, created if "
 	             "missing)\n");
-	fprintf(out, "  -t SECONDS  time a client may stall (default %d)\n",
+	fprintf(out,
+	        "  -t SECONDS  time a client has to send its request header,\n"
+	        "              and may stall a transfer (default %d)\n",
 	        DEFAULT_TIMEOUT);
 	fprintf(out, "  -h          show this help\n");
 }
@@ -420,7 +497,7 @@ int main(int argc, char *argv[])
 	const char *addr = "127.0.0.1";
 	char port[6];
 	uint16_t p = DEFAULT_PORT;
-	int timeout = DEFAULT_TIMEOUT, opt, fd;
+	int opt, fd;
 
 	np_progname = "fileserver";
 	while ((opt = getopt(argc, argv, "a:p:d:t:h")) != -1) {
@@ -440,7 +517,7 @@ int main(int argc, char *argv[])
 			bad_usage("bad store", optarg);
 			return 2;
 		case 't':
-			if (np_parse_seconds(optarg, &timeout) == 0)
+			if (np_parse_seconds(optarg, &timeout_s) == 0)
 				break;
 			bad_usage("bad timeout", optarg);
 			return 2;
@@ -469,7 +546,7 @@ int main(int argc, char *argv[])
 		np_die("listen on %s port %s:", addr, port);
 	if (np_print_ready(fd) < 0)
 		np_die("writing the ready line:");
-	serve(fd, timeout);
+	serve(fd);
 	close(fd);
 	return 0;
 }
