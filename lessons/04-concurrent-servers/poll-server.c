@@ -333,6 +333,7 @@ static void serve_conn(struct pollset *ps, size_t i, long long now)
 	 * ps->idle_ms from now): a byte it sent (POLLIN) or took (POLLOUT:
 	 * its socket had room again). Nothing else counts: not poll()
 	 * returning for another client. */
+	(void)now;
 	line_trim(&c->in);
 	p->events = next_events(c);
 	if (p->events == 0)
