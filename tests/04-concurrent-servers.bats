@@ -389,20 +389,26 @@ idle_closes() {
 	expect_closed 8
 }
 
-# cap_waits SERVER: with -m 2, a third client waits in the backlog,
-# unanswered, while two hold the slots, without the server spinning, and
-# is served as soon as one of the two leaves (while the other stays).
-# Then, at the cap again, SIGTERM stops the server within 1 s.
+# cap_waits SERVER: with -m 2, three clients connect and send a line
+# while the server is stopped (SIGSTOP), so all three wait in the backlog
+# at once when it goes on: two are served, the third waits, unanswered,
+# without the server spinning, and is served as soon as one of the two
+# leaves (while the other stays). Then, at the cap again, SIGTERM stops
+# the server within 1 s.
 cap_waits() {
 	local got= rc=0 left cpu0
 	start_server "$1" -m 2
+	kill -STOP "$SERVER_PID"
 	open_conn 7
-	say 7 'holds a slot'
 	exec 9<>"/dev/tcp/$SERVER_IP/$SERVER_PORT"
-	say 9 'holds the other slot'
 	open_conn 8
+	send_line 7 'holds a slot'
+	send_line 9 'holds the other slot'
 	send_line 8 'waits in the backlog'
-	NP_SENT="-m 2: 'waits in the backlog\\n' on connection 8 while connections 7 and 9 hold both slots"
+	kill -CONT "$SERVER_PID"
+	NP_SENT="-m 2: a line on each of connections 7, 9 and 8, made in that order while the server was stopped (SIGSTOP), then SIGCONT"
+	expect_line 7 'holds a slot'
+	expect_line 9 'holds the other slot'
 	NP_SHOW=np_show_nothing
 	np_cpu_ms "$SERVER_PID"
 	cpu0=$NP_CPU_MS
