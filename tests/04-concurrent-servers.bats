@@ -368,7 +368,7 @@ idle_closes() {
 		# Done when 8 has talked longer than -i and the other two are
 		# closed, or past their bounds (9's counts from when the
 		# server's sends to it stuck, however long filling took).
-		((ms >= 1500)) &&
+		((ms >= 1300)) &&
 			{ [[ -n $closed7 ]] || ((ms > bound)); } &&
 			{ [[ -n $gone9 ]] || ((ms > ${stuck9:-$fill} + bound)); } && break
 		np_pause 0.25 # the talker's think time: the load, not a wait
@@ -420,14 +420,14 @@ cap_waits() {
 	NP_SHOW=np_show_nothing
 	np_cpu_ms "$SERVER_PID"
 	cpu0=$NP_CPU_MS
-	IFS= read -r -t 0.5 got <&8 || rc=$?
+	IFS= read -r -t 0.3 got <&8 || rc=$?
 	((rc > 128)) ||
 		np_mismatch "a client beyond -m 2 was served" \
 			"no reply while two clients hold both slots (it waits in the backlog)" \
 			"$( ((rc == 0)) && echo "'$got'" || echo "the connection was closed")"
 	np_cpu_ms "$SERVER_PID"
-	((NP_CPU_MS - cpu0 <= 100)) ||
-		np_mismatch "the server spins at its cap" "at most 100 ms of CPU in 500 ms" "$((NP_CPU_MS - cpu0)) ms"
+	((NP_CPU_MS - cpu0 <= 60)) ||
+		np_mismatch "the server spins at its cap" "at most 60 ms of CPU in 300 ms" "$((NP_CPU_MS - cpu0)) ms"
 	exec 7>&-
 	np_clock
 	left=$NP_MS
@@ -465,15 +465,15 @@ starved_accept() {
 		np_mismatch "accept()'s failure was not logged" "a line with 'Too many open files'" "see the log below"
 	np_cpu_ms "$SERVER_PID"
 	cpu0=$NP_CPU_MS
-	np_pause 0.5 # the window measured: accept() keeps failing meanwhile
+	np_pause 0.3 # the window measured: accept() keeps failing meanwhile
 	np_cpu_ms "$SERVER_PID"
 	cpu=$((NP_CPU_MS - cpu0))
 	lines=$(grep -c 'Too many open files' "$SERVER_LOG")
-	((cpu <= 100)) ||
+	((cpu <= 60)) ||
 		np_mismatch "the server spins while accept() fails (no pause between tries)" \
-			"at most 100 ms of CPU in 500 ms (a try every 100 ms costs far less)" "$cpu ms of CPU"
+			"at most 60 ms of CPU in 300 ms (a try every 100 ms costs far less)" "$cpu ms of CPU"
 	((lines == 1)) ||
-		np_mismatch "the log floods while accept() fails" "one line for the whole run of failures" "$lines lines in about 500 ms"
+		np_mismatch "the log floods while accept() fails" "one line for the whole run of failures" "$lines lines in about 300 ms"
 	[[ $1 == single-server ]] || say 7 'still served meanwhile'
 	np_restore_fds "$SERVER_PID"
 	NP_SENT="the descriptor limit raised again"
