@@ -3,8 +3,9 @@
  * fork-server - lesson 04: one process per connection. The parent only
  * accepts and forks; each child echoes one client's lines and exits. The
  * parent reaps every child that ends (a child nobody waits for stays a
- * zombie) and, on SIGTERM, stops the children and waits for them.
- * See README.md beside this file.
+ * zombie) and, on SIGTERM, stops the children and waits for them. At most
+ * -m children run: the next clients wait in the listen backlog until one
+ * ends. See README.md beside this file.
  */
 #include "lines.h"
 #include "net.h"
@@ -21,10 +22,11 @@
 #include <unistd.h>
 
 /* The parent's bookkeeping: the children still running, so that SIGTERM
- * can be passed on to them. */
+ * can be passed on to them, and no more than max of them. */
 struct children {
 	pid_t *pids;
 	size_t n, cap;
+	size_t max; /* -m */
 };
 
 /* A client, and in a child the connection it serves. */
@@ -91,15 +93,22 @@ static int remember_child(struct children *ch, pid_t pid)
 	return 0;
 }
 
-/* Wait until a client connects (1), SIGCHLD arrived (2) or SIGTERM (0).
- * Returns -1 with errno set if poll() fails. */
-static int wait_event(int listen_fd)
+/*
+ * Wait until a client connects (1), SIGCHLD arrived (2) or SIGTERM (0).
+ * Returns -1 with errno set if poll() fails. With ch->max children
+ * running, the listening socket is not watched: new clients wait in the
+ * backlog, and the wait goes on until a child ends or a stop comes. Never
+ * a blocking waitpid() here: it would sleep through SIGTERM (SA_RESTART
+ * restarts it) for as long as every child's client likes.
+ */
+static int wait_event(const struct children *ch, int listen_fd)
 {
-	struct pollfd p[3] = {{.fd = listen_fd, .events = POLLIN},
+	struct pollfd p[3] = {{.fd = listen_fd},
 	                      {.fd = np_stop_fd(), .events = POLLIN},
 	                      {.fd = chld_pipe[0], .events = POLLIN}};
 	char drain[64];
 
+	p[0].events = ch->n < ch->max ? POLLIN : 0;
 	for (;;) {
 		if (np_stop)
 			return 0;
@@ -115,7 +124,7 @@ static int wait_event(int listen_fd)
 				continue;
 			return 2;
 		}
-		if (p[0].revents != 0)
+		if (p[0].revents & POLLIN)
 			return 1;
 	}
 }
@@ -202,36 +211,44 @@ static int become_child(struct children *ch, int listen_fd)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
 	free(ch->pids);
-	*ch = (struct children){NULL, 0, 0};
+	*ch = (struct children){NULL, 0, 0, 0};
 	if (np_catch_signals() < 0)
 		return -1;
 	sigemptyset(&none);
 	return sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* In a child: echo the client's lines until it leaves or a stop comes (a
- * failure is logged), then close the connection. */
-static void serve_client(struct client *c)
+/* In a child: echo the client's lines until it leaves, idles idle_ms or a
+ * stop comes (a failure is logged), then close the connection. */
+static void serve_client(struct client *c, int idle_ms)
 {
-	if (echo_lines(c->fd) < 0)
-		np_warn("client %s:", c->who);
+	if (echo_lines(c->fd, idle_ms) < 0) {
+		if (errno == ETIMEDOUT)
+			np_warn("client %s: idle for %d s; closing", c->who,
+			        idle_ms / 1000);
+		else
+			np_warn("client %s:", c->who);
+	}
 	close(c->fd);
 }
 
 /*
  * Accept the next client and fork a child to serve it (a failure is
- * logged, and only that client is turned away). In the child it returns
- * with c->fd the connection to serve; in the parent c->fd is -1.
+ * logged, and only that client is turned away; *starved: see
+ * accept_news()). In the child it returns with c->fd the connection to
+ * serve; in the parent c->fd is -1.
  */
-static void take_client(struct children *ch, int listen_fd, struct client *c)
+static void take_client(struct children *ch, int listen_fd, struct client *c,
+                        int *starved)
 {
+	char news[128];
 	pid_t pid;
 
 	c->fd = accept_client(listen_fd, c->who, sizeof c->who);
-	if (c->fd < 0) {
-		np_warn("accept:");
+	if (accept_news(c->fd, starved, news, sizeof news))
+		np_warn("%s", news);
+	if (c->fd < 0)
 		return;
-	}
 	pid = start_child(ch, c->fd);
 	if (pid < 0) {
 		np_warn("client %s: fork:", c->who);
@@ -249,12 +266,12 @@ static void take_client(struct children *ch, int listen_fd, struct client *c)
  */
 static int accept_loop(struct children *ch, int listen_fd, struct client *c)
 {
-	int ev = 0;
+	int ev = 0, starved = 0;
 
-	while (c->fd < 0 && (ev = wait_event(listen_fd)) > 0) {
+	while (c->fd < 0 && (ev = wait_event(ch, listen_fd)) > 0) {
 		reap_children(ch, 0);
 		if (ev == 1)
-			take_client(ch, listen_fd, c);
+			take_client(ch, listen_fd, c, &starved);
 	}
 	return ev < 0 ? -1 : 0;
 }
@@ -273,8 +290,9 @@ static void stop_children(struct children *ch)
 int main(int argc, char *argv[])
 {
 	struct server_args args = {.about = "Echo lines to many clients at "
-	                                    "once: a process per connection."};
-	struct children ch = {NULL, 0, 0};
+	                                    "once: a process per connection.",
+	                           .max_clients = 1024};
+	struct children ch = {NULL, 0, 0, 0};
 	struct client c = {.fd = -1};
 	enum server_cmd cmd;
 	int listen_fd, rc;
@@ -284,6 +302,7 @@ int main(int argc, char *argv[])
 		fputs(args.text, cmd == SERVER_HELP ? stdout : stderr);
 		return cmd == SERVER_HELP ? 0 : 2;
 	}
+	ch.max = (size_t)args.max_clients;
 	if (catch_sigchld() < 0)
 		np_die("SIGCHLD:");
 	if ((listen_fd = server_listen(&args)) < 0)
@@ -298,7 +317,7 @@ int main(int argc, char *argv[])
 	if (c.fd >= 0) {
 		if (become_child(&ch, listen_fd) < 0)
 			np_die("client %s: child set-up:", c.who);
-		serve_client(&c);
+		serve_client(&c, args.idle_s * 1000);
 		return 0;
 	}
 	if (rc < 0)

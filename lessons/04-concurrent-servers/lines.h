@@ -58,21 +58,32 @@ void line_trim(struct linebuf *lb);
 void line_free(struct linebuf *lb);
 
 /*
+ * The deadline of a connection that is idle from now on: np_now_ms() +
+ * idle_ms, or NP_NO_DEADLINE when idle_ms < 0 (no limit). Give it to
+ * np_wait_fd(), and take a new one each time the client does something.
+ */
+long long idle_deadline(int idle_ms);
+
+/*
  * Send all len bytes of buf on the socket fd, however many calls it takes,
  * or stop: while the peer does not read, it waits, and gives up when
  * SIGINT or SIGTERM arrives (errno ECANCELED), so a server can always
- * stop. (Lesson 01's send_all() never gives up: hence another name.)
- * Returns 0, or -1 with errno set.
+ * stop, or when the socket has taken no byte for idle_ms milliseconds
+ * (errno ETIMEDOUT; idle_ms < 0: no limit), so a peer that never reads
+ * cannot hold it for ever. (Lesson 01's send_all() never gives up: hence
+ * another name.) Returns 0, or -1 with errno set.
  */
-int send_all_or_stop(int fd, const char *buf, size_t len);
+int send_all_or_stop(int fd, const char *buf, size_t len, int idle_ms);
 
 /*
  * Echo every line that arrives on the connected socket fd back to it until
- * the client closes (returns 0), SIGINT or SIGTERM arrives (returns 0), or
- * something fails (returns -1 with errno set; EMSGSIZE: a line longer than
+ * the client closes (returns 0), SIGINT or SIGTERM arrives (returns 0),
+ * the client is idle for idle_ms milliseconds, sending nothing and taking
+ * nothing (-1 with errno ETIMEDOUT; idle_ms < 0: no limit), or something
+ * fails (returns -1 with errno set; EMSGSIZE: a line longer than
  * LINE_MAX_LEN). A last piece without '\n' at EOF is not a line and is not
  * echoed. It does not close fd.
  */
-int echo_lines(int fd);
+int echo_lines(int fd, int idle_ms);
 
 #endif

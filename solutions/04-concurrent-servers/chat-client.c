@@ -72,7 +72,8 @@ static int user_line(struct linebuf *in, const char **line, size_t *len,
 static int chat(int fd, int wait, char *why, size_t whylen)
 {
 	/* TODO(04.11): For each line user_line() gives, send it with its
-	 * '\n' (send_all_or_stop()), read the server's reply as one whole
+	 * '\n' (send_all_or_stop(), giving up after wait seconds without
+	 * progress, as for a reply), read the server's reply as one whole
 	 * line, however many reads that takes, and print it as "server >>>
 	 * REPLY" on stdout (REPLY without its '\n'), flushed. The line
 	 * "exit" (not sent) or the end of stdin ends it: return 0. Anything
@@ -94,7 +95,7 @@ static int chat(int fd, int wait, char *why, size_t whylen)
 
 		if (len == 4 && memcmp(line, "exit", 4) == 0)
 			break;
-		if (send_all_or_stop(fd, line, len + 1) < 0) {
+		if (send_all_or_stop(fd, line, len + 1, wait * 1000) < 0) {
 			snprintf(why, whylen, "send: %s", strerror(errno));
 			got = -1;
 			break;

@@ -88,43 +88,58 @@ void line_free(struct linebuf *lb)
 	lb->cap = lb->start = lb->end = 0;
 }
 
-int send_all_or_stop(int fd, const char *buf, size_t len)
+long long idle_deadline(int idle_ms)
 {
+	return idle_ms < 0 ? NP_NO_DEADLINE : np_now_ms() + idle_ms;
+}
+
+int send_all_or_stop(int fd, const char *buf, size_t len, int idle_ms)
+{
+	long long deadline = idle_deadline(idle_ms);
+
 	while (len > 0) {
-		struct pollfd p[2] = {{.fd = fd, .events = POLLOUT},
-		                      {.fd = np_stop_fd(), .events = POLLIN}};
 		ssize_t n = send(fd, buf, len, MSG_DONTWAIT);
+		int ready;
 
 		if (n >= 0) {
 			buf += n;
 			len -= (size_t)n;
+			deadline = idle_deadline(idle_ms);
 			continue;
 		}
 		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		if (errno != EINTR && poll(p, 2, -1) < 0 && errno != EINTR)
-			return -1;
-		if (p[1].revents != 0) {
+		/* Full, or a signal: wait for room, a stop or the deadline
+		 * (np_wait_fd() checks np_stop first, so an EINTR that a
+		 * stop caused ends here too). */
+		ready = np_wait_fd(fd, POLLOUT, deadline);
+		if (ready == 0)
 			errno = ECANCELED;
+		if (ready <= 0)
 			return -1;
-		}
 	}
 	return 0;
 }
 
-int echo_lines(int fd)
+int echo_lines(int fd, int idle_ms)
 {
 	/* TODO(04.2): Echo every whole line that arrives on fd back to it,
 	 * byte for byte, until the client's EOF or SIGINT/SIGTERM (both:
-	 * return 0; a stop shows as np_wait_readable() returning 0 or
-	 * send_all_or_stop() failing with ECANCELED), a line longer than
-	 * LINE_MAX_LEN (-1 with errno EMSGSIZE), or another error (-1; EINTR
-	 * is none: read again). Wait only in np_wait_readable() and
+	 * return 0; a stop shows as np_wait_fd() returning 0 or
+	 * send_all_or_stop() failing with ECANCELED), a client idle for
+	 * idle_ms (-1 with errno ETIMEDOUT: no byte came from it and it took
+	 * none for that long; idle_ms < 0, no limit; idle_deadline() gives
+	 * the deadline), a line longer than LINE_MAX_LEN (-1 with errno
+	 * EMSGSIZE), or another error (-1; EINTR is none: read again). Only
+	 * the client's own doing counts as activity: each read that brings
+	 * bytes, and each reply the socket takes (send_all_or_stop() bounds
+	 * its own waits by idle_ms). Wait only in np_wait_fd() and
 	 * send_all_or_stop(), so a stop is always seen. The lines one read
 	 * brought lie side by side in the buffer: one send can carry them
 	 * all. Free the buffer on every way out. */
 	/* BEGIN SOLUTION */
 	struct linebuf lb = LINEBUF_INIT;
+	long long deadline = idle_deadline(idle_ms);
 	int rc = -1;
 
 	for (;;) {
@@ -132,7 +147,7 @@ int echo_lines(int fd)
 		size_t len, total = 0;
 		enum line_result res;
 		ssize_t n;
-		int ready = np_wait_readable(fd);
+		int ready = np_wait_fd(fd, POLLIN, deadline);
 
 		if (ready <= 0) {
 			rc = ready;
@@ -150,7 +165,8 @@ int echo_lines(int fd)
 				first = line;
 			total += len;
 		}
-		if (total > 0 && send_all_or_stop(fd, first, total) < 0) {
+		if (total > 0 &&
+		    send_all_or_stop(fd, first, total, idle_ms) < 0) {
 			if (errno == ECANCELED)
 				rc = 0;
 			break;
@@ -159,10 +175,12 @@ int echo_lines(int fd)
 			errno = EMSGSIZE;
 			break;
 		}
+		deadline = idle_deadline(idle_ms);
 	}
 	line_free(&lb);
 	return rc;
 	/* END SOLUTION */
 	//: (void)fd;
+	//: (void)idle_ms;
 	//: np_todo("04.2");
 }

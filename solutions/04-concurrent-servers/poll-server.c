@@ -2,9 +2,10 @@
  * poll-server - lesson 04: one thread, every connection at once. Sockets
  * are non-blocking; poll(2) says which ones can make progress; each
  * connection keeps its own input buffer (bytes of an unfinished line) and
- * output buffer (replies the client has not taken yet). No call ever
- * blocks, so no client can stall the others. See README.md beside this
- * file.
+ * output buffer (replies the client has not taken yet), both bounded. No
+ * call ever blocks, so no client can stall the others; poll()'s timeout
+ * is the nearest deadline (a client idle for -i, the end of an accept
+ * pause). See README.md beside this file.
  */
 #include "lines.h"
 #include "net.h"
@@ -25,10 +26,20 @@
  */
 #define OUT_HIGH (256 * 1024)
 
+/*
+ * The most replies a connection ever holds: one read that starts just
+ * under OUT_HIGH may queue one input buffer's worth of lines more. So a
+ * connection holds at most LINE_MAX_LEN + 1 bytes of input and OUT_MAX of
+ * output, about 384 KiB, and an idle one neither (README: C10K memory).
+ */
+#define OUT_MAX (OUT_HIGH + LINE_MAX_LEN + 1)
+
 struct conn {
 	int fd;
-	int eof;  /* the client sent its FIN: flush, then close */
-	int drop; /* close at once: error, reset, oversize line */
+	int eof;           /* the client sent its FIN: flush, then close */
+	int drop;          /* close at once: error, reset, oversize line */
+	long long idle_at; /* closed once the clock reaches it: -i after
+	                    * the client last sent a byte or took one */
 	struct linebuf in;
 	char *out; /* replies not sent yet: out[out_start..out_end) */
 	size_t out_start, out_end, out_cap;
@@ -44,13 +55,22 @@ struct conn {
 struct pollset {
 	struct pollfd *pfds;
 	struct conn **conns;
-	size_t n, cap;     /* slots in use, slots allocated */
-	int accept_paused; /* out of descriptors: pfds[0] is not watched */
+	size_t n, cap;       /* slots in use, slots allocated */
+	size_t max_conns;    /* -m: at most this many connections */
+	int idle_ms;         /* -i, in milliseconds (1 s or more) */
+	long long paused;    /* accept() ran out of descriptors or memory:
+	                      * not before this time, or until a client
+	                      * leaves (NP_NO_DEADLINE: accepting) */
+	long long next_idle; /* the earliest idle_at of all connections
+	                      * (NP_NO_DEADLINE: none), set by
+	                      * expire_idle() */
+	int starved;         /* for accept_news(): that failure was logged */
 };
 
 /* The set with the listening socket and the stop pipe. Returns 0, or -1
  * with errno set. */
-static int pollset_init(struct pollset *ps, int listen_fd)
+static int pollset_init(struct pollset *ps, int listen_fd, size_t max_conns,
+                        int idle_ms)
 {
 	ps->cap = 64;
 	ps->pfds = calloc(ps->cap, sizeof *ps->pfds);
@@ -60,7 +80,11 @@ static int pollset_init(struct pollset *ps, int listen_fd)
 	ps->pfds[0] = (struct pollfd){.fd = listen_fd, .events = POLLIN};
 	ps->pfds[1] = (struct pollfd){.fd = np_stop_fd(), .events = POLLIN};
 	ps->n = 2;
-	ps->accept_paused = 0;
+	ps->max_conns = max_conns;
+	ps->idle_ms = idle_ms;
+	ps->paused = NP_NO_DEADLINE;
+	ps->next_idle = NP_NO_DEADLINE;
+	ps->starved = 0;
 	return 0;
 }
 
@@ -87,13 +111,15 @@ static int add_conn(struct pollset *ps, int fd, const char *who)
 	if (c == NULL)
 		return -1;
 	c->fd = fd;
+	c->idle_at = idle_deadline(ps->idle_ms);
 	snprintf(c->who, sizeof c->who, "%s", who);
 	ps->pfds[ps->n] = (struct pollfd){.fd = fd, .events = POLLIN};
 	ps->conns[ps->n++] = c;
 	return 0;
 }
 
-/* Close connection i; the last one takes its place. */
+/* Close connection i; the last one takes its place. A descriptor is free
+ * again: accept() may work now, whatever pause it was in. */
 static void drop_conn(struct pollset *ps, size_t i)
 {
 	struct conn *c = ps->conns[i];
@@ -105,10 +131,42 @@ static void drop_conn(struct pollset *ps, size_t i)
 	ps->n--;
 	ps->pfds[i] = ps->pfds[ps->n];
 	ps->conns[i] = ps->conns[ps->n];
-	if (ps->accept_paused) {
-		ps->accept_paused = 0;
-		ps->pfds[0].events = POLLIN;
+	ps->paused = NP_NO_DEADLINE;
+}
+
+/*
+ * accept() failed for want of descriptors or memory (np_starved()): the
+ * client stays in the backlog and the listening socket stays readable, so
+ * poll() must stop watching it, or it would return at once, for ever.
+ * Until a client leaves (drop_conn()), or NP_ACCEPT_PAUSE_MS from now:
+ * ENFILE, the whole system's table full, is freed by other programs, and
+ * EMFILE by whoever raises our limit, not only by our own clients.
+ */
+static void pause_accepting(struct pollset *ps)
+{
+	ps->paused = np_now_ms() + NP_ACCEPT_PAUSE_MS;
+}
+
+/*
+ * Watch the listening socket, or not: not with max_conns connections (the
+ * next clients wait in the backlog until one leaves), not during an
+ * accept pause. Returns how long poll() may sleep before the pause ends
+ * (-1: no pause).
+ */
+static int watch_listener(struct pollset *ps)
+{
+	int left = -1;
+
+	if (ps->paused != NP_NO_DEADLINE &&
+	    (left = np_ms_left(ps->paused)) == 0) {
+		ps->paused = NP_NO_DEADLINE;
+		left = -1;
 	}
+	if (ps->n - 2 < ps->max_conns && ps->paused == NP_NO_DEADLINE)
+		ps->pfds[0].events = POLLIN;
+	else
+		ps->pfds[0].events = 0;
+	return left;
 }
 
 /* Close every connection and free the set. */
@@ -120,18 +178,26 @@ static void pollset_free(struct pollset *ps)
 	free(ps->conns);
 }
 
-/* Append len bytes to c's output buffer. Returns 0, or -1. */
+/* Append len bytes to c's output buffer, which never holds more than
+ * OUT_MAX. Returns 0, or -1 with errno set (ENOBUFS: past OUT_MAX). */
 static int queue_output(struct conn *c, const char *data, size_t len)
 {
-	if (c->out_start > 0 && c->out_start == c->out_end)
+	size_t pending = c->out_end - c->out_start;
+
+	if (pending + len > OUT_MAX) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	if (c->out_start > 0 && pending == 0)
 		c->out_start = c->out_end = 0;
 	if (c->out_cap - c->out_end < len) {
-		size_t pending = c->out_end - c->out_start;
 		size_t cap = c->out_cap ? c->out_cap : 4096;
 		char *out;
 
 		while (cap < pending + len)
 			cap *= 2;
+		if (cap > OUT_MAX)
+			cap = OUT_MAX;
 		out = malloc(cap);
 		if (out == NULL)
 			return -1;
@@ -149,39 +215,40 @@ static int queue_output(struct conn *c, const char *data, size_t len)
 }
 
 /* Accept every connection that is waiting on ps->pfds[0], without
- * blocking; a failure is logged. */
+ * blocking, up to the cap; a failure is logged. */
 static void accept_clients(struct pollset *ps)
 {
 	/* TODO(04.8): Add every client waiting on the listening socket
 	 * (ps->pfds[0].fd, non-blocking) to ps, non-blocking itself
 	 * (np_set_nonblocking()) and named by its address (np_format_addr(),
-	 * add_conn()), and return once none waits (EAGAIN/EWOULDBLOCK). A
-	 * client that cannot be added is closed and logged (np_warn()); one
-	 * that reset while it waited (ECONNABORTED), or EINTR, is no reason
-	 * to stop. Another accept() error is logged; out of descriptors
-	 * (EMFILE, ENFILE), stop watching the listening socket
-	 * (ps->pfds[0].events = 0, ps->accept_paused = 1) until drop_conn()
-	 * frees one: poll() would report it readable again at once, for
-	 * ever. */
+	 * add_conn()), and return once none waits (EAGAIN/EWOULDBLOCK), ps
+	 * holds ps->max_conns connections (the others wait in the backlog)
+	 * or a stop was asked for (np_stop). A client that cannot be added
+	 * is closed and logged (np_warn()); one that reset while it waited
+	 * (ECONNABORTED), or EINTR, is no reason to stop. Out of descriptors
+	 * or memory (np_starved()): pause accepting (pause_accepting()),
+	 * since poll() would report the listening socket readable again at
+	 * once, for ever. Log what accept_news() says after each accept()
+	 * (np_warn("%s", news)): every failure but the repeats of such a
+	 * run, and its end. */
 	/* BEGIN SOLUTION */
 	int listen_fd = ps->pfds[0].fd;
 
-	for (;;) {
+	while (!np_stop && ps->n - 2 < ps->max_conns) {
 		struct sockaddr_storage peer;
 		socklen_t peerlen = sizeof peer;
-		char who[NP_ADDRSTRLEN];
+		char who[NP_ADDRSTRLEN], news[128];
 		int fd = accept(listen_fd, (struct sockaddr *)&peer, &peerlen);
 
+		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+			continue;
+		if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (accept_news(fd, &ps->starved, news, sizeof news))
+			np_warn("%s", news);
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			np_warn("accept:");
-			if (errno == EMFILE || errno == ENFILE) {
-				ps->pfds[0].events = 0;
-				ps->accept_paused = 1;
-			}
+			if (np_starved(errno))
+				pause_accepting(ps);
 			return;
 		}
 		np_format_addr((struct sockaddr *)&peer, who, sizeof who);
@@ -193,6 +260,7 @@ static void accept_clients(struct pollset *ps)
 	/* END SOLUTION */
 	//: (void)ps;
 	//: (void)add_conn;
+	//: (void)pause_accepting;
 	//: np_todo("04.8");
 }
 
@@ -286,39 +354,103 @@ static short next_events(const struct conn *c)
 	return ev;
 }
 
+/*
+ * Close every connection whose idle time is up at now, and set
+ * ps->next_idle: when the next one will be.
+ */
+static void expire_idle(struct pollset *ps, long long now)
+{
+	/* TODO(04.12): Close every connection whose c->idle_at has come
+	 * (now or before), logging it as "client WHO: idle for N s;
+	 * closing" (np_warn(); N: -i, ps->idle_ms in seconds), and set
+	 * ps->next_idle to the earliest c->idle_at of those left
+	 * (NP_NO_DEADLINE when none is left). serve() calls it before each
+	 * poll() and sleeps no longer than until ps->next_idle: nothing else
+	 * wakes the loop when every client is silent, and a deadline poll()
+	 * sleeps through is a client held past its time. Remember that
+	 * drop_conn() moves the last connection into the slot it frees. */
+	/* BEGIN SOLUTION */
+	long long next = NP_NO_DEADLINE;
+	size_t i;
+
+	for (i = ps->n; i-- > 2;) {
+		struct conn *c = ps->conns[i];
+
+		if (c->idle_at <= now) {
+			np_warn("client %s: idle for %d s; closing", c->who,
+			        ps->idle_ms / 1000);
+			drop_conn(ps, i);
+		} else if (next == NP_NO_DEADLINE || c->idle_at < next) {
+			next = c->idle_at;
+		}
+	}
+	ps->next_idle = next;
+	/* END SOLUTION */
+	//: (void)ps;
+	//: (void)now;
+	//: np_todo("04.12");
+}
+
+/* poll()'s timeout for two deadlines: the sooner (-1: none). */
+static int sooner(int a, int b)
+{
+	if (a < 0)
+		return b;
+	return b >= 0 && b < a ? b : a;
+}
+
+/* Serve connection i, which poll() reported at now: read, send, decide
+ * what to watch next; a connection that needs nothing more is closed. */
+static void serve_conn(struct pollset *ps, size_t i, long long now)
+{
+	struct conn *c = ps->conns[i];
+	struct pollfd *p = &ps->pfds[i];
+
+	if (p->revents == 0)
+		return;
+	if (p->revents & (POLLIN | POLLHUP | POLLERR) && p->events & POLLIN)
+		on_readable(c);
+	if (c->out_end > c->out_start && !c->drop)
+		flush_output(c);
+	if (p->revents & POLLNVAL)
+		c->drop = 1;
+	/* TODO(04.12): The client's own doing restarts its idle time (-i,
+	 * ps->idle_ms from now): a byte it sent (POLLIN) or took (POLLOUT:
+	 * its socket had room again). Nothing else counts: not poll()
+	 * returning for another client. */
+	/* BEGIN SOLUTION */
+	if (p->revents & (POLLIN | POLLOUT))
+		c->idle_at = now + ps->idle_ms;
+	/* END SOLUTION */
+	//: (void)now;
+	line_trim(&c->in);
+	p->events = next_events(c);
+	if (p->events == 0)
+		drop_conn(ps, i);
+}
+
 /* Serve every connection until SIGINT or SIGTERM arrives (returns 0), or
  * poll() fails (returns -1 with errno set). */
 static int serve(struct pollset *ps)
 {
-	size_t i;
-
 	while (!np_stop) {
-		if (poll(ps->pfds, ps->n, -1) < 0) {
+		long long now;
+		size_t i;
+
+		expire_idle(ps, np_now_ms());
+		if (poll(ps->pfds, ps->n,
+		         sooner(np_ms_left(ps->next_idle),
+		                watch_listener(ps))) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
 		if (ps->pfds[1].revents != 0)
 			return 0;
+		now = np_now_ms();
 		/* Backwards: drop_conn() moves the last one into slot i. */
-		for (i = ps->n; i-- > 2;) {
-			struct conn *c = ps->conns[i];
-			struct pollfd *p = &ps->pfds[i];
-
-			if (p->revents == 0)
-				continue;
-			if (p->revents & (POLLIN | POLLHUP | POLLERR) &&
-			    p->events & POLLIN)
-				on_readable(c);
-			if (c->out_end > c->out_start && !c->drop)
-				flush_output(c);
-			if (p->revents & POLLNVAL)
-				c->drop = 1;
-			line_trim(&c->in);
-			p->events = next_events(c);
-			if (p->events == 0)
-				drop_conn(ps, i);
-		}
+		for (i = ps->n; i-- > 2;)
+			serve_conn(ps, i, now);
 		if (ps->pfds[0].revents & POLLIN)
 			accept_clients(ps);
 	}
@@ -329,7 +461,8 @@ int main(int argc, char *argv[])
 {
 	struct server_args args = {.about = "Echo lines to many clients at "
 	                                    "once: one thread, poll(2), "
-	                                    "non-blocking sockets."};
+	                                    "non-blocking sockets.",
+	                           .max_clients = 10000};
 	struct pollset ps;
 	enum server_cmd cmd;
 	int listen_fd, rc;
@@ -341,9 +474,8 @@ int main(int argc, char *argv[])
 	}
 	if ((listen_fd = server_listen(&args)) < 0)
 		np_die("listen on %s port %s:", args.addr, args.port);
-	if (np_set_nonblocking(listen_fd) < 0)
-		np_die("fcntl:");
-	if (pollset_init(&ps, listen_fd) < 0)
+	if (pollset_init(&ps, listen_fd, (size_t)args.max_clients,
+	                 args.idle_s * 1000) < 0)
 		np_die("out of memory");
 	if (np_print_ready(listen_fd) < 0)
 		np_die("ready line:");

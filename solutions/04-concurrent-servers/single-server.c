@@ -107,7 +107,7 @@ static enum outcome converse(int fd, struct linebuf *op)
 				out = n < 0 ? OPERATOR_FAILED : OPERATOR_GONE;
 				goto done;
 			}
-			if (send_all_or_stop(fd, reply, rlen) < 0) {
+			if (send_all_or_stop(fd, reply, rlen, -1) < 0) {
 				if (errno == ECANCELED)
 					out = OPERATOR_GONE;
 				goto done;
@@ -128,22 +128,24 @@ done:
 	//: np_todo("04.3");
 }
 
-/* Accept the next client and serve it to its end; a failure is logged,
- * and whether the operator is still there lands in op. */
-static void take_client(int listen_fd, int echo, struct operator_input *op)
+/* Accept the next client and serve it to its end; a failure is logged
+ * (*starved: see accept_news()), and whether the operator is still there
+ * lands in op. */
+static void take_client(int listen_fd, int echo, struct operator_input *op,
+                        int *starved)
 {
-	char who[NP_ADDRSTRLEN];
+	char who[NP_ADDRSTRLEN], news[128];
 	enum outcome out;
 	int fd = accept_client(listen_fd, who, sizeof who);
 
-	if (fd < 0) {
-		np_warn("accept:");
+	if (accept_news(fd, starved, news, sizeof news))
+		np_warn("%s", news);
+	if (fd < 0)
 		return;
-	}
 	printf("client %s connected\n", who);
 	fflush(stdout);
 	if (echo)
-		out = echo_lines(fd) < 0 ? CLIENT_FAILED : CLIENT_LEFT;
+		out = echo_lines(fd, -1) < 0 ? CLIENT_FAILED : CLIENT_LEFT;
 	else
 		out = converse(fd, &op->in);
 	if (out == CLIENT_FAILED)
@@ -167,7 +169,7 @@ int main(int argc, char *argv[])
 	                           .takes_e = 1};
 	struct operator_input op = {LINEBUF_INIT, 0, 0};
 	enum server_cmd cmd;
-	int listen_fd, ready = 0;
+	int listen_fd, ready = 0, starved = 0;
 
 	np_progname = "single-server";
 	if ((cmd = server_parse(argc, argv, &args)) != SERVER_RUN) {
@@ -179,7 +181,7 @@ int main(int argc, char *argv[])
 	if (np_print_ready(listen_fd) < 0)
 		np_die("ready line:");
 	while (!op.gone && (ready = np_wait_readable(listen_fd)) == 1)
-		take_client(listen_fd, args.echo, &op);
+		take_client(listen_fd, args.echo, &op, &starved);
 	if (ready < 0)
 		np_warn("waiting for clients:");
 	if (op.gone && !op.failed && !np_stop)

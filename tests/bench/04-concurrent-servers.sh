@@ -42,13 +42,19 @@ fi
 declare -A label
 for s in "${servers[@]}"; do label[${s%%|*}]=${s#*|}; done
 
+# The concurrent servers' cap (-m): room for the most connections a run
+# holds, whatever BENCH_IDLE and BENCH_MANY ask for.
+max_clients=$big
+((idle > max_clients)) && max_clients=$idle
+((many > max_clients)) && max_clients=$many
+
 # server_cmd KEY: set cmd to the command line of that server (port 0: a
 # free one).
 server_cmd() {
 	case $1 in
 	single) cmd=("$bin/single-server" -p 0 -e) ;;
 	py) cmd=(python3 "$here/threading_echo.py" -p 0) ;;
-	*) cmd=("$bin/$1-server" -p 0) ;;
+	*) cmd=("$bin/$1-server" -p 0 -m "$max_clients") ;;
 	esac
 }
 
