@@ -48,7 +48,7 @@ ss_check() {
 		{ echo "ss-check ran no case named $1" >&2; return 1; }
 }
 
-@test "TODO(05.1) TODO(05.2) TODO(05.3) TODO(05.4) TODO(05.10) tcp: echo until EOF, then SIGTERM" {
+@test "TODO(05.1) TODO(05.2) TODO(05.3) TODO(05.4) tcp: echo until EOF, then SIGTERM" {
 	start_server echo-server -t tcp
 	peer_request -H -m 'hello, tcp'
 	expect_reply 'hello, tcp'
@@ -143,11 +143,159 @@ hold_client() {
 			"$(ps -o pid=,stat= --ppid "$SERVER_PID" | awk '$2 ~ /^Z/' | wc -l) zombies"
 }
 
+# ---- Limits: the largest datagrams, stale socket files, max_children,
+# descriptors running out, SIGTERM whatever the clients do.
+
+# within_ms MS CMD...: CMD succeeds within MS milliseconds (np_until for a
+# window shorter than a second: how long a server is watched).
+within_ms() {
+	local tries=$(($1 / 20))
+	shift
+	until "$@"; do
+		((tries-- > 0)) || return 1
+		np_pause 0.02
+	done
+}
+
+# peer_done PID: the background client PID has exited.
+peer_done() {
+	np_gone "$1"
+}
+
+# background_peer FILE NP-PEER-OPTION...: a client in the background that
+# writes its reply to FILE. Sets PEER_PID.
+background_peer() {
+	local out=$1
+	shift
+	# Not with the test's own connections (fd 7, 8): the server would see
+	# them open for as long as this client runs.
+	"$NP_PEER" -a "$SERVER_IP" -p "$SERVER_PORT" "$@" >"$out" 2>"$out.err" 7>&- 8>&- &
+	PEER_PID=$!
+	np_track "$PEER_PID"
+}
+
+@test "TODO(05.2) TODO(05.8) fork mode at its limit (-c 1): the next client waits, no busy loop, served once a slot frees" {
+	local second=$BATS_TEST_TMPDIR/second start cpu
+	start_server echo-server -t tcp -m fork -c 1
+	hold_client held
+	background_peer "$second" -w $((10 * NP_SLOW)) -H -m 'second'
+	NP_SENT="'second' from a second client, while the first (a child's only client) stays"
+	NP_REPRO=(build/tests/np-peer -p "$NP_PORT_HINT" -H -m second)
+	# For half a second, the limit holds and the server sleeps.
+	np_cpu_ms "$SERVER_PID"
+	cpu=$NP_CPU_MS
+	if within_ms 500 peer_done "$PEER_PID"; then
+		np_mismatch "the limit was not kept" "no echo while the only child is busy" \
+			"'$(cat "$second")'"
+	fi
+	np_cpu_ms "$SERVER_PID"
+	((NP_CPU_MS - cpu < 150)) ||
+		np_mismatch "a busy loop at the limit" "the server asleep (< 150 ms of CPU in 0.5 s)" \
+			"$((NP_CPU_MS - cpu)) ms of CPU in 0.5 s"
+	# The first client leaves: its child ends, and the second is served.
+	exec 8>&-
+	np_clock
+	start=$NP_MS
+	np_until $((5 * NP_SLOW)) peer_done "$PEER_PID" || true
+	np_clock
+	[[ $(cat "$second") == second ]] ||
+		np_mismatch "the waiting client was not served" "'second' back" "'$(cat "$second")'"
+	((NP_MS - start < 1000 * NP_SLOW)) ||
+		np_mismatch "the waiting client was served late" \
+			"within $((1000 * NP_SLOW)) ms of the first leaving" "after $((NP_MS - start)) ms"
+}
+
+@test "TODO(05.2) TODO(05.8) fork mode at its limit: SIGTERM stops it within 1 s, no child left" {
+	start_server echo-server -t tcp -m fork -c 1
+	hold_client held
+	background_peer "$BATS_TEST_TMPDIR/second" -w $((10 * NP_SLOW)) -H -m 'second'
+	stop_server_within 1000 "its only child served an idle client (-c 1) and another client waited"
+}
+
+@test "TODO(05.8) fork mode: SIGTERM stops it within 1 s while children serve idle clients" {
+	start_server echo-server -t tcp -m fork
+	hold_client held
+	exec 7<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
+	stop_server_within 1000 "two children served idle clients"
+}
+
+@test "TODO(05.2) sync mode: SIGTERM stops it within 1 s while a client idles" {
+	start_server echo-server -t tcp
+	hold_client held
+	stop_server_within 1000 "a client was connected, idle"
+}
+
+# serving BASE: the server holds more than BASE descriptors: a client's.
+serving() {
+	! fd_at_most "$SERVER_PID" "$1"
+}
+
+@test "TODO(05.2) sync mode: SIGINT stops it within 1 s while a client dribbles" {
+	local base
+	start_server echo-server -t tcp
+	base=$(fd_count "$SERVER_PID")
+	background_peer "$BATS_TEST_TMPDIR/dribble" -w 30 -c 1 -d 100 \
+		-m 'a byte every 100 ms, for ten seconds: long enough to be stopped in the middle of it, as a slowloris would be'
+	np_until $((5 * NP_SLOW)) serving "$base" || fail "setting up: the dribbling client was not taken"
+	stop_server_within 1000 "a client dribbled its bytes" INT
+}
+
+@test "TODO(05.2) sync mode: SIGTERM stops it within 1 s while a client does not read its echo" {
+	local data=$BATS_TEST_TMPDIR/data base
+	head -c $((8 * 1024 * 1024)) /dev/zero >"$data"
+	start_server echo-server -t tcp
+	base=$(fd_count "$SERVER_PID")
+	"$NP_PEER" -a "$SERVER_IP" -p "$SERVER_PORT" -w 30 -b 1024 <"$data" >/dev/null 2>&1 7>&- 8>&- &
+	np_track $!
+	np_until $((5 * NP_SLOW)) serving "$base" || fail "setting up: the slow reader was not taken"
+	stop_server_within 1000 "a client sent 8 MiB and read its echo slowly"
+}
+
+@test "TODO(05.7) thread mode: SIGTERM stops it within 1 s while clients idle, no thread left" {
+	start_server echo-server -t tcp -m thread
+	hold_client held
+	exec 7<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
+	stop_server_within 1000 "two clients were connected, idle"
+}
+
+# log_starved: the server's log reports descriptors running out.
+log_starved() {
+	grep -q 'Too many open files' "$SERVER_LOG"
+}
+
+@test "TODO(05.2) TODO(05.3) accept() out of descriptors: a pause, no busy loop, one report, served once they are free" {
+	local client=$BATS_TEST_TMPDIR/client cpu lines
+	start_server echo-server -t tcp
+	np_limit_fds "$SERVER_PID"
+	background_peer "$client" -w $((10 * NP_SLOW)) -H -m 'after the drought'
+	NP_SENT="'after the drought' while the server had no descriptor left (ulimit -n: prlimit)"
+	NP_REPRO=(build/tests/np-peer -p "$NP_PORT_HINT" -H -m 'after the drought')
+	np_until $((5 * NP_SLOW)) log_starved ||
+		np_mismatch "accept() failed unreported" "a line 'Too many open files' in the log" "none"
+	np_cpu_ms "$SERVER_PID"
+	cpu=$NP_CPU_MS
+	if within_ms 500 peer_done "$PEER_PID"; then
+		np_mismatch "served with no descriptor to spare?" "no reply yet" "'$(cat "$client")'"
+	fi
+	np_cpu_ms "$SERVER_PID"
+	lines=$(grep -c 'Too many open files' "$SERVER_LOG")
+	((NP_CPU_MS - cpu < 150)) ||
+		np_mismatch "a busy loop while accept() fails" "a pause (< 150 ms of CPU in 0.5 s)" \
+			"$((NP_CPU_MS - cpu)) ms of CPU in 0.5 s"
+	((lines == 1)) ||
+		np_mismatch "the log floods" "one line for the run of failures" "$lines lines"
+	np_restore_fds "$SERVER_PID"
+	np_until $((5 * NP_SLOW)) peer_done "$PEER_PID" || true
+	[[ $(cat "$client") == 'after the drought' ]] ||
+		np_mismatch "not served once descriptors were free" "'after the drought' back" \
+			"'$(cat "$client")'"
+}
+
 @test "TODO(05.4) library: setup/handle/finish and handle_error (ss-check)" {
 	ss_check 05.4
 }
 
-@test "TODO(05.3) library: verify_request refusing a client (ss-check)" {
+@test "TODO(05.2) TODO(05.3) library: verify_request refusing a client; accept() out of descriptors pauses, reported once (ss-check)" {
 	ss_check 05.3
 }
 
@@ -155,7 +303,7 @@ hold_client() {
 	ss_check 05.10
 }
 
-@test "TODO(05.9) library: handle_request times out into handle_timeout (ss-check)" {
+@test "TODO(05.2) TODO(05.9) library: handle_request times out into handle_timeout; the program's stop ends its wait (ss-check)" {
 	ss_check 05.9
 }
 
@@ -164,7 +312,7 @@ hold_client() {
 	ss_check 05.6
 }
 
-@test "TODO(05.7) TODO(05.8) library: threads waited for unless daemon, children reaped, max_children (ss-check)" {
+@test "TODO(05.7) TODO(05.8) library: threads waited for unless daemon, children reaped, max_children without blocking (ss-check)" {
 	ss_check 05.7
 	ss_check 05.8
 }

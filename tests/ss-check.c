@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,6 +33,11 @@
 #define QUIET_MS  400   /* how long we watch something that must not */
 #define RUN_LIMIT 600   /* seconds for the whole run (valgrind is slow) */
 #define TICK      0.05  /* serve_forever's poll interval in most cases */
+/* How long a loop that should sleep is watched; a sleeping loop uses next
+ * to no CPU meanwhile, a busy loop more than BUSY_S even on a loaded
+ * machine. */
+#define WATCH_MS 500
+#define BUSY_S   0.1
 
 static const char *dir;
 static char why[1024]; /* why the current case failed */
@@ -59,6 +65,7 @@ static double now(void)
 static struct {
 	pthread_mutex_t lock;
 	int setup, handle, finish, error, timeout, verify;
+	int error_errno; /* errno at the last handle_error */
 } seen = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void bump(int *n)
@@ -83,6 +90,7 @@ static void reset_seen(void)
 	pthread_mutex_lock(&seen.lock);
 	seen.setup = seen.handle = seen.finish = 0;
 	seen.error = seen.timeout = seen.verify = 0;
+	seen.error_errno = 0;
 	pthread_mutex_unlock(&seen.lock);
 }
 
@@ -258,8 +266,13 @@ static const struct ss_handler echo = {t_setup, t_handle, t_finish};
 static void t_handle_error(struct ss_server *s, struct ss_request *req)
 {
 	const struct behaviour *b = s->user;
+	int err = errno;
 
-	bump(&seen.error);
+	pthread_mutex_lock(&seen.lock);
+	seen.error++;
+	seen.error_errno = err;
+	pthread_mutex_unlock(&seen.lock);
+	errno = err;
 	b->parent->handle_error(s, req);
 }
 
@@ -1290,6 +1303,238 @@ static int case_unix_unlink(void)
 	return rc;
 }
 
+/* ---- Limits: the largest datagrams, stale socket files, max_children,
+ * descriptors running out, the program's stop. ---- */
+
+/* Run fn in a child process, bounded by ms: a wait that never ends fails
+ * the case instead of hanging the run. fn gets the write end of a pipe:
+ * a NUL byte there asks the parent for SIGTERM (QUIET_MS / 4 later); why
+ * comes back through it when fn fails. Returns 0 if fn returned 0 in
+ * time, else -1 with why set. */
+static int in_child(int (*fn)(int report), int ms)
+{
+	struct timespec pause = {0, QUIET_MS / 4 * 1000000L};
+	char buf[sizeof why];
+	int p[2], status = 0, eof = 0;
+	size_t n = 0;
+	ssize_t got;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return fail("pipe: %s", strerror(errno));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(p[0]);
+		if (fn(p[1]) == 0)
+			_exit(0);
+		if (write(p[1], why, strlen(why)) < 0)
+			_exit(2);
+		_exit(1);
+	}
+	close(p[1]);
+	while (!eof && n < sizeof buf - 1 && wait_readable(p[0], ms) > 0) {
+		got = read(p[0], buf + n, sizeof buf - 1 - n);
+		eof = got <= 0;
+		if (got > 0 && buf[n] == '\0') { /* SIGTERM, please */
+			nanosleep(&pause, NULL);
+			kill(pid, SIGTERM);
+			memmove(buf + n, buf + n + 1, (size_t)--got);
+		}
+		n += got > 0 ? (size_t)got : 0;
+	}
+	buf[n] = '\0';
+	close(p[0]);
+	if (!eof)
+		kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	if (!eof)
+		return fail("the case did not end within %d ms: %s", ms,
+		            n > 0 ? buf : "(no report)");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	return fail("%s", n > 0 ? buf : "the child failed");
+}
+
+/* ss_shutdown() from a thread of its own, so that a hang can be seen. */
+static void *shutdown_thread(void *arg)
+{
+	struct closer *c = arg;
+
+	ss_shutdown(&c->fx->s);
+	bump(&c->done);
+	return NULL;
+}
+
+/* At max_children, a client queued: the loop sleeps, and stops at once. */
+static int at_child_limit(struct fixture *fx, int first)
+{
+	struct timespec quiet = {0, WATCH_MS * 1000000L};
+	struct closer c = {fx, 0};
+	char buf[64];
+	pthread_t tid;
+	double cpu;
+	int second, rc = 0, stopped;
+
+	second = client_for(&fx->s, SOCK_STREAM, NULL);
+	if (second < 0 || nt_send_all(second, "second", 6) < 0)
+		return fail("second client: %s", strerror(errno));
+	cpu = cpu_seconds(fx->tid);
+	nanosleep(&quiet, NULL);
+	cpu = cpu_seconds(fx->tid) - cpu;
+	if (cpu > BUSY_S)
+		rc = fail("max_children 1 reached, a second client queued: "
+		          "expected serve_forever() asleep, it used %.2f s of "
+		          "CPU in %.2f s (polling a socket it takes nothing "
+		          "from?)",
+		          cpu, WATCH_MS / 1000.0);
+	pthread_create(&tid, NULL, shutdown_thread, &c);
+	stopped = wait_flag(&c.done, 1000);
+	if (!stopped && rc == 0)
+		rc = fail("max_children 1 reached, a second client queued: "
+		          "expected ss_shutdown() to return within 1 s, it "
+		          "still waits (serve_forever() waiting for a child?)");
+	/* The first client leaves: a loop that waited for its child goes
+	 * on, sees the shutdown, and the thread can be joined. */
+	shutdown(first, SHUT_WR);
+	read_to_eof(first, buf, sizeof buf);
+	pthread_join(tid, NULL);
+	close(second);
+	return rc;
+}
+
+static int case_fork_limit_stop(void)
+{
+	struct fixture fx;
+	int first = -1, rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_FORKING) < 0)
+		return -1;
+	fx.s.max_children = 1;
+	rc = fx_serve(&fx, TICK);
+	if (rc == 0 && (first = busy_client(&fx.s, "first")) < 0)
+		rc = -1;
+	if (rc == 0)
+		rc = at_child_limit(&fx, first);
+	if (first >= 0)
+		close(first);
+	fx_close(&fx);
+	return rc;
+}
+
+/* With the descriptors exhausted (EMFILE), watch the loop for a while. */
+static int starved(struct fixture *fx, int fd)
+{
+	struct timespec watch = {0, WATCH_MS * 1000000L};
+	struct rlimit old, low;
+	int errors, err, rc = 0;
+	double cpu;
+
+	if (getrlimit(RLIMIT_NOFILE, &old) < 0)
+		return fail("getrlimit: %s", strerror(errno));
+	low = old;
+	low.rlim_cur = (rlim_t)lowest_free_fd();
+	if (setrlimit(RLIMIT_NOFILE, &low) < 0)
+		return fail("setrlimit: %s", strerror(errno));
+	/* The client's socket exists already: connecting needs none. */
+	if (connect(fd, (const struct sockaddr *)&fx->s.address,
+	            fx->s.addrlen) < 0 ||
+	    nt_send_all(fd, "drought", 7) < 0 || shutdown(fd, SHUT_WR) < 0)
+		rc = fail("client: %s", strerror(errno));
+	cpu = cpu_seconds(fx->tid);
+	nanosleep(&watch, NULL);
+	cpu = cpu_seconds(fx->tid) - cpu;
+	pthread_mutex_lock(&seen.lock);
+	errors = seen.error;
+	err = seen.error_errno;
+	pthread_mutex_unlock(&seen.lock);
+	setrlimit(RLIMIT_NOFILE, &old);
+	if (rc == 0 && cpu > BUSY_S)
+		rc = fail("accept() failing with EMFILE, a client queued: "
+		          "expected the loop to pause, it used %.2f s of CPU "
+		          "in %.2f s (a busy loop)",
+		          cpu, WATCH_MS / 1000.0);
+	if (rc == 0 && (errors != 1 || err != EMFILE))
+		rc = fail("accept() failing with EMFILE for %.2f s: expected "
+		          "handle_error called once (the first failure of a "
+		          "run), with EMFILE, got %d calls (errno %s)",
+		          WATCH_MS / 1000.0, errors, err ? strerror(err) : "0");
+	return rc;
+}
+
+static int case_starved(void)
+{
+	struct fixture fx;
+	char buf[64];
+	ssize_t n;
+	int fd, rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	rc = fx_serve(&fx, TICK);
+	fd = rc == 0 ? socket(fx.s.family, SOCK_STREAM, 0) : -1;
+	if (rc == 0 && fd < 0)
+		rc = fail("socket: %s", strerror(errno));
+	if (rc == 0)
+		rc = starved(&fx, fd);
+	if (rc == 0) {
+		n = read_to_eof(fd, buf, sizeof buf);
+		if (n != 7 || memcmp(buf, "drought", 7) != 0)
+			rc = fail("descriptors free again: expected the "
+			          "queued client served, 'drought' back, got "
+			          "%s",
+			          n < 0 ? strerror(errno) : "other bytes");
+	}
+	if (fd >= 0)
+		close(fd);
+	fx_close(&fx);
+	return rc;
+}
+
+/* In a child: the program's stop (np_catch_signals(), then SIGTERM from
+ * the parent once the child says it waits) ends ss_handle_request(), which
+ * would wait for ever, and serve_forever() returns at once after it. */
+static int stop_child(int report)
+{
+	struct fixture fx;
+	double t0, dt;
+	int rc = 0, r;
+
+	if (np_catch_signals() < 0)
+		return fail("np_catch_signals: %s", strerror(errno));
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	fx.s.timeout = -1;
+	t0 = now();
+	if (write(report, "", 1) != 1) /* the parent sends SIGTERM */
+		rc = fail("pipe: %s", strerror(errno));
+	r = rc == 0 ? ss_handle_request(&fx.s) : 0;
+	dt = now() - t0;
+	if (rc == 0 && (r != 0 || peek(&seen.timeout) != 0 || dt > 1.0))
+		rc = fail("SIGTERM (np_catch_signals) during "
+		          "ss_handle_request(), timeout -1: expected 0 within "
+		          "1 s, no handle_timeout; got %d after %.2f s, %d "
+		          "calls",
+		          r, dt, peek(&seen.timeout));
+	t0 = now();
+	if (rc == 0 && ss_serve_forever(&fx.s, 5.0) != 0)
+		rc = fail("serve_forever() after the stop: expected 0, got -1");
+	if (rc == 0 && now() - t0 > 1.0)
+		rc = fail("serve_forever(5.0) once np_stop is set: expected it "
+		          "to return at once, it took %.2f s",
+		          now() - t0);
+	ss_server_close(&fx.s);
+	return rc;
+}
+
+/* in_child(), the parent's side: SIGTERM once the child is waiting. */
+static int case_stop(void)
+{
+	return in_child(stop_child, WAIT_MS);
+}
+
 static const struct {
 	const char *name;
 	int (*run)(void);
@@ -1312,6 +1557,9 @@ static const struct {
         {"05.3 an override of verify_request calling the parent's (super) "
          "serves the client",
          case_super},
+        {"05.2 05.3 accept() out of descriptors (EMFILE): no busy loop, "
+         "reported once, the queued client served once they are free",
+         case_starved},
         {"05.4 a failing handle: handle_error called, finish still called, "
          "the next client served",
          case_handle_fails},
@@ -1334,6 +1582,9 @@ static const struct {
          case_timeout_signal},
         {"05.9 ss_handle_request serves the client that is waiting",
          case_handle_one},
+        {"05.2 05.9 the program's stop (np_stop, SIGTERM) ends "
+         "ss_handle_request's endless wait; serve_forever returns at once",
+         case_stop},
         {"05.7 threading: a second client is served while the first idles",
          case_threading},
         {"05.7 threading: finished threads leave the list; ss_server_close "
@@ -1348,6 +1599,9 @@ static const struct {
         {"05.8 forking: children reaped while serving, none left after "
          "ss_server_close",
          case_fork_zombies},
+        {"05.8 forking at max_children 1, a client queued: no busy loop, "
+         "and ss_shutdown returns at once (no wait for a child)",
+         case_fork_limit_stop},
         {"05.5 UDP: an 8192-byte datagram comes back intact", case_udp_big},
         {"05.5 UDP: datagrams of 100 and 50 bytes come back as two",
          case_udp_boundary},

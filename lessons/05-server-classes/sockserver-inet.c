@@ -64,6 +64,8 @@ int tcp_get_request(struct ss_server *s, struct ss_request *req)
 	req->clientlen = sizeof req->client;
 	req->fd =
 	        accept(s->fd, (struct sockaddr *)&req->client, &req->clientlen);
+	if (req->fd < 0)
+		req->clientlen = 0; /* no client to name in a report */
 	return req->fd < 0 ? -1 : 0;
 }
 

@@ -35,6 +35,14 @@
  * The mix-ins ThreadingMixIn and ForkingMixIn are a mode (enum ss_mode)
  * that process_request follows.
  *
+ * Stopping. ss_shutdown() and ss_request_shutdown() stop serve_forever(),
+ * as Python's shutdown() does. The program's stop (np.h: np_stop, set by
+ * SIGINT or SIGTERM once np_catch_signals() ran) ends every wait of the
+ * library at once: serve_forever() and ss_handle_request() return. A
+ * handler that waits with np_wait_fd() ends at once too, in a thread or a
+ * forked child (it shares the stop pipe): server_close then has nothing
+ * long to wait for.
+ *
  * Unless a comment says otherwise, functions returning int return 0 on
  * success and -1 with errno set on failure, and print nothing.
  */
@@ -142,7 +150,7 @@ struct ss_server {
 	size_t max_packet_size;  /* datagrams: 8192 */
 	int daemon_threads;      /* threading: 0, threads are joined */
 	int block_on_close;      /* wait for threads/children: 1 */
-	unsigned max_children;   /* forking: 40 */
+	unsigned max_children;   /* forking: 40 at once; 0: no limit */
 
 	/* Private to the library. */
 	volatile sig_atomic_t shutdown_request;
@@ -154,6 +162,8 @@ struct ss_server {
 	size_t nthreads, capthreads;
 	pid_t *children; /* forking: live children */
 	size_t nchildren;
+	long long paused_until; /* get_request starved: no request till then */
+	long long starved_last; /* its last such failure, for the log (ms) */
 };
 
 /*
@@ -172,9 +182,13 @@ int ss_server_init(struct ss_server *s, const struct ss_server_ops *ops,
                    const struct ss_handler *handler, enum ss_mode mode);
 
 /*
- * Handle requests until ss_shutdown(): wait for one at most poll_interval
- * seconds, handle it, call service_actions(), and check for a shutdown
- * request in between. Returns 0 once shut down, -1 on error.
+ * Handle requests until ss_shutdown() or the program's stop (np_stop):
+ * wait for one at most poll_interval seconds, handle it, call
+ * service_actions(), and check for a shutdown request in between. No
+ * request is taken while max_children children run (forking), nor for
+ * NP_ACCEPT_PAUSE_MS after get_request() ran out of descriptors or
+ * memory (np_starved(); reported once a run): clients wait in the
+ * socket's queue meanwhile. Returns 0 once shut down, -1 on error.
  */
 int ss_serve_forever(struct ss_server *s, double poll_interval);
 
@@ -193,7 +207,8 @@ void ss_request_shutdown(struct ss_server *s);
 
 /*
  * Handle one request, waiting at most s->timeout seconds (< 0: forever);
- * if none came, call handle_timeout(). Returns 0, -1 on error.
+ * if none came, call handle_timeout(). The program's stop (np_stop) ends
+ * the wait at once, with neither. Returns 0, -1 on error.
  */
 int ss_handle_request(struct ss_server *s);
 

@@ -239,7 +239,10 @@ void base_handle_error(struct ss_server *s, struct ss_request *req)
 
 	(void)s;
 	ss_format_client(req, client, sizeof client);
-	if (err != 0)
+	if (req->clientlen == 0) /* get_request() failed: no client yet */
+		fprintf(stderr, "sockserver: taking a request: %s\n",
+		        strerror(err));
+	else if (err != 0)
 		fprintf(stderr,
 		        "sockserver: error handling request from %s: %s\n",
 		        client, strerror(err));
