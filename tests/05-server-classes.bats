@@ -146,6 +146,58 @@ hold_client() {
 # ---- Limits: the largest datagrams, stale socket files, max_children,
 # descriptors running out, SIGTERM whatever the clients do.
 
+# pattern_file BYTES: a file of BYTES bytes ($BATS_TEST_TMPDIR/dgram.BYTES).
+pattern_file() {
+	PATTERN=$BATS_TEST_TMPDIR/dgram.$1
+	yes 0123456789abcdef | head -c "$1" >"$PATTERN"
+}
+
+# expect_datagram_back BYTES NP-PEER-OPTION...: send one datagram of BYTES
+# bytes and expect it back whole.
+expect_datagram_back() {
+	local bytes=$1
+	pattern_file "$bytes"
+	peer_request -u "${@:2}" <"$PATTERN"
+	NP_SENT="one datagram of $bytes bytes"
+	NP_REPRO_STDIN="<(yes | head -c $bytes)"
+	expect_client_ok
+	cmp -s "$REPLY_FILE" "$PATTERN" ||
+		np_mismatch "the datagram did not come back whole" "$bytes bytes" \
+			"$(wc -c <"$REPLY_FILE") bytes"
+}
+
+@test "TODO(05.5) udp: a datagram of 65,507 bytes, the largest over IPv4, comes back whole" {
+	start_server echo-server -t udp
+	expect_datagram_back 65507
+}
+
+# reported_or_back PID: the client PID has ended (an echo came), or the
+# server's log reports a datagram too long.
+reported_or_back() {
+	np_gone "$1" || grep -qiE 'too long|EMSGSIZE|trunc' "$SERVER_LOG"
+}
+
+@test "TODO(05.5) unixgram: 65,507 bytes come back whole; 65,536 (more than 65,535) whole or reported, never cut" {
+	local pid
+	start_server echo-server -t unixgram -s "$SOCK"
+	expect_datagram_back 65507 -U "$SOCK"
+	pattern_file 65536
+	NP_SENT="one datagram of 65536 bytes"
+	NP_REPRO=(build/tests/np-peer -U "$SOCK" -u)
+	NP_REPRO_STDIN="<(yes | head -c 65536)"
+	NP_SHOW=np_show_reply
+	"$NP_PEER" -U "$SOCK" -u -w $((5 * NP_SLOW)) <"$PATTERN" >"$REPLY_FILE" 2>"$REPLY_ERR" &
+	pid=$!
+	np_track "$pid"
+	np_until $((5 * NP_SLOW)) reported_or_back "$pid" ||
+		np_mismatch "neither an echo nor a report" \
+			"the datagram back whole, or a line in the server's log about it (too long)" \
+			"nothing in $((5 * NP_SLOW)) s"
+	[[ ! -s $REPLY_FILE ]] || cmp -s "$REPLY_FILE" "$PATTERN" ||
+		np_mismatch "the datagram came back cut" "65536 bytes, or none and a report" \
+			"$(wc -c <"$REPLY_FILE") bytes"
+}
+
 # within_ms MS CMD...: CMD succeeds within MS milliseconds (np_until for a
 # window shorter than a second: how long a server is watched).
 within_ms() {

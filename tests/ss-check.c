@@ -1306,6 +1306,99 @@ static int case_unix_unlink(void)
 /* ---- Limits: the largest datagrams, stale socket files, max_children,
  * descriptors running out, the program's stop. ---- */
 
+static int case_udp_largest(void)
+{
+	static const size_t sizes[] = {65507};
+
+	return datagram_echo(&ss_udp_server_ops, "127.0.0.1", "0", NULL, sizes,
+	                     1);
+}
+
+#define LONG_DGRAM 70000 /* longer than max_packet_size, 65535 */
+
+/* The next datagram on fd, whole (Linux: MSG_TRUNC gives its real
+ * length), within WAIT_MS. Returns its length, or -1. */
+static ssize_t next_datagram(int fd, char *buf, size_t cap)
+{
+	if (wait_readable(fd, WAIT_MS) <= 0)
+		return -1;
+	return recv(fd, buf, cap, MSG_TRUNC);
+}
+
+/* Send 65,507, 65,535 and LONG_DGRAM bytes, then 5: the first two come
+ * back whole; the long one whole, or not at all and reported (EMSGSIZE);
+ * never cut. The last shows that the loop went on. */
+static int long_datagrams(struct fixture *fx, int fd)
+{
+	static const size_t sizes[] = {65507, 65535, LONG_DGRAM, 5};
+	static char out[LONG_DGRAM], in[LONG_DGRAM + 1];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		memset(out, 'a' + i, sizes[i]);
+		if (send(fd, out, sizes[i], 0) < 0)
+			return fail("send %zu bytes: %s", sizes[i],
+			            strerror(errno));
+	}
+	for (i = 0; i < 4; i++) {
+		n = next_datagram(fd, in, sizeof in);
+		if (i == 2 && n == (ssize_t)sizes[3])
+			i = 3; /* the long one did not come back */
+		memset(out, 'a' + i, sizes[i]);
+		if (n == (ssize_t)sizes[i] && memcmp(in, out, sizes[i]) == 0)
+			continue;
+		if (i == 2)
+			return fail("sent %d bytes, more than max_packet_size "
+			            "(%zu): expected them back whole, or not "
+			            "at all and reported; got %zd bytes back%s",
+			            LONG_DGRAM, fx->s.max_packet_size, n,
+			            n == LONG_DGRAM
+			                    ? ", not the bytes sent (read "
+			                      "past the packet?)"
+			                    : " (cut)");
+		return fail("sent datagrams of 65507, 65535, %d and 5 "
+		            "bytes: expected the one of %zu bytes back "
+		            "whole, got %zd bytes",
+		            LONG_DGRAM, sizes[i], n);
+	}
+	return 0;
+}
+
+static int case_unix_dgram_largest(void)
+{
+	struct fixture fx;
+	char path[256], client[256];
+	int fd, rc, errors, err;
+
+	sock_path(path, sizeof path, "ul");
+	sock_path(client, sizeof client, "uk");
+	if (fx_init(&fx, &ss_unix_datagram_server_ops, path, NULL, SS_SYNC) < 0)
+		return -1;
+	rc = fx_serve(&fx, TICK);
+	fd = rc == 0 ? client_for(&fx.s, SOCK_DGRAM, client) : -1;
+	if (rc == 0 && fd < 0)
+		rc = fail("datagram client: %s", strerror(errno));
+	if (rc == 0)
+		rc = long_datagrams(&fx, fd);
+	if (fd >= 0)
+		close(fd);
+	unlink(client);
+	fx_close(&fx);
+	pthread_mutex_lock(&seen.lock);
+	errors = seen.error;
+	err = seen.error_errno;
+	pthread_mutex_unlock(&seen.lock);
+	if (rc == 0 && peek(&seen.handle) == 3 &&
+	    (errors != 1 || err != EMSGSIZE))
+		rc = fail("a datagram of %d bytes, longer than "
+		          "max_packet_size, was not echoed: expected it "
+		          "reported, handle_error once with EMSGSIZE, got %d "
+		          "calls (errno %s)",
+		          LONG_DGRAM, errors, err ? strerror(err) : "0");
+	return rc;
+}
+
 /* Run fn in a child process, bounded by ms: a wait that never ends fails
  * the case instead of hanging the run. fn gets the write end of a pipe:
  * a NUL byte there asks the parent for SIGTERM (QUIET_MS / 4 later); why
@@ -1605,6 +1698,12 @@ static const struct {
         {"05.5 UDP: an 8192-byte datagram comes back intact", case_udp_big},
         {"05.5 UDP: datagrams of 100 and 50 bytes come back as two",
          case_udp_boundary},
+        {"05.5 UDP: a datagram of 65,507 bytes, the largest over IPv4, "
+         "comes back whole",
+         case_udp_largest},
+        {"05.5 Unix datagrams of 65,507 and 65,535 bytes come back whole; "
+         "one of 70,000 whole, or reported (EMSGSIZE), never cut",
+         case_unix_dgram_largest},
         {"05.6 Unix stream echo", case_unix_stream},
         {"05.6 Unix datagram echo", case_unix_dgram},
         {"05.6 a Unix path longer than sun_path: ENAMETOOLONG, nothing "

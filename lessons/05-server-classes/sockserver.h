@@ -58,7 +58,13 @@
 
 struct ss_server;
 
-/* One request: Python's (request, client_address), plus the packet. */
+/*
+ * One request: Python's (request, client_address), plus the packet. A
+ * datagram longer than max_packet_size is not cut to fit: it is dropped
+ * and reported (handle_error, errno EMSGSIZE). The default, 65535 bytes,
+ * holds any UDP datagram (65,507 bytes over IPv4, 65,527 over IPv6); a
+ * Unix datagram may be longer.
+ */
 struct ss_request {
 	struct ss_server *server;
 	int fd; /* stream: the connection; datagram: the server's socket */
@@ -147,7 +153,7 @@ struct ss_server {
 	int allow_reuse_address; /* TCP: 1 (SO_REUSEADDR), others 0 */
 	int request_queue_size;  /* listen() backlog: SOMAXCONN */
 	double timeout;          /* handle_request()'s wait; < 0: forever */
-	size_t max_packet_size;  /* datagrams: 8192 */
+	size_t max_packet_size;  /* datagrams: 65535, see below */
 	int daemon_threads;      /* threading: 0, threads are joined */
 	int block_on_close;      /* wait for threads/children: 1 */
 	unsigned max_children;   /* forking: 40 at once; 0: no limit */

@@ -35,7 +35,8 @@ static void set_defaults(struct ss_server *s, const struct ss_server_ops *ops,
 	s->wake[0] = s->wake[1] = -1;
 	s->request_queue_size = SOMAXCONN;
 	s->timeout = -1;
-	s->max_packet_size = 8192;
+	/* Python's 8192 cuts bigger datagrams; this holds any UDP one. */
+	s->max_packet_size = 65535;
 	s->block_on_close = 1;
 	s->max_children = 40;
 }
