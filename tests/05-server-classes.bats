@@ -198,6 +198,71 @@ reported_or_back() {
 			"$(wc -c <"$REPLY_FILE") bytes"
 }
 
+# kill_server: SIGKILL the server's process group, as a crash would: it
+# leaves its socket file behind.
+kill_server() {
+	kill -KILL -- "-$SERVER_PID" 2>/dev/null || true
+	wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=
+}
+
+@test "TODO(05.6) TODO(05.11) unix, unixgram: a stale socket file left by a killed server is replaced" {
+	local type
+	for type in unix unixgram; do
+		start_server echo-server -t "$type" -s "$SOCK"
+		kill_server
+		[[ -S $SOCK ]] || fail "setting up: SIGKILL left no socket file at $SOCK"
+		not_a_reply "a stale $SOCK (its server got SIGKILL): a new $type server on it" \
+			ls -l "$SOCK"
+		start_server echo-server -t "$type" -s "$SOCK" ||
+			np_mismatch "a stale socket file was not replaced" \
+				"the server starts on $SOCK (connect() to it is refused: nobody serves it)" \
+				"it did not start (see its log)"
+		if [[ $type == unix ]]; then
+			peer_request -U "$SOCK" -H -m 'on a stale path'
+		else
+			peer_request -U "$SOCK" -u -m 'on a stale path'
+		fi
+		expect_reply 'on a stale path'
+		stop_server
+		[[ ! -e $SOCK ]] || np_mismatch "the socket file was left behind" "no $SOCK" "$(ls -l "$SOCK")"
+	done
+}
+
+# refused_on PATH WHAT ARG...: echo-server ARG... -s PATH must refuse, with
+# exit status 1 and a message that says the address is in use.
+refused_on() {
+	np_run echo-server "${@:3}" -s "$1"
+	not_a_reply "$2 at $1: echo-server ${*:3} -s $1" ls -l "$1"
+	if [[ $status != 1 ]]; then
+		np_mismatch "a second server took the path" "exit status 1 and a message" \
+			"exit status $status${stderr:+; stderr: $stderr}"
+	fi
+	[[ $stderr == *'in use'* ]] ||
+		np_mismatch "no clear message" "'... Address already in use' on stderr" "${stderr:-(nothing)}"
+}
+
+@test "TODO(05.6) TODO(05.11) a live server's socket is never stolen: the second refuses (exit 1), the first serves on" {
+	local file=$BATS_TEST_TMPDIR/f
+	start_server echo-server -t unix -s "$SOCK"
+	refused_on "$SOCK" "a live unix server" -t unix
+	refused_on "$SOCK" "a live unix server" -t unixgram
+	peer_request -U "$SOCK" -H -m 'still here'
+	expect_reply 'still here'
+	stop_server
+	# A live datagram server: a stream probe is refused with EPROTOTYPE.
+	start_server echo-server -t unixgram -s "$SOCK"
+	refused_on "$SOCK" "a live unixgram server" -t unix
+	peer_request -U "$SOCK" -u -m 'still here'
+	expect_reply 'still here'
+	stop_server
+	# A regular file: connect() says ECONNREFUSED there too.
+	printf 'not a socket' >"$file"
+	refused_on "$file" "a regular file" -t unix
+	[[ $(cat "$file") == 'not a socket' ]] ||
+		np_mismatch "a regular file was removed or changed" "the file kept" "$(ls -l "$file" 2>&1)"
+}
+
 # within_ms MS CMD...: CMD succeeds within MS milliseconds (np_until for a
 # window shorter than a second: how long a server is watched).
 within_ms() {
@@ -359,7 +424,7 @@ log_starved() {
 	ss_check 05.9
 }
 
-@test "TODO(05.5) TODO(05.6) library: datagrams and Unix sockets (ss-check)" {
+@test "TODO(05.5) TODO(05.6) TODO(05.11) library: datagrams up to the largest, never cut; Unix sockets, a stale file replaced, a live one kept (ss-check)" {
 	ss_check 05.5
 	ss_check 05.6
 }

@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +52,15 @@ __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/* Put what before the reason already in why; returns -1. */
+static int fail_again(const char *what)
+{
+	char reason[sizeof why];
+
+	snprintf(reason, sizeof reason, "%s", why);
+	return fail("%s; %s", what, reason);
 }
 
 static double now(void)
@@ -1399,6 +1409,170 @@ static int case_unix_dgram_largest(void)
 	return rc;
 }
 
+/* Leave a socket file at path that nobody serves, as a server killed
+ * before its server_close() does. Returns 0, or -1 with errno set. */
+static int make_stale(const char *path, int type)
+{
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, type, 0), rc = -1;
+
+	snprintf(un.sun_path, sizeof un.sun_path, "%.107s", path);
+	unlink(path);
+	if (fd >= 0)
+		rc = bind(fd, (struct sockaddr *)&un, sizeof un);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int stale_stream(const char *path)
+{
+	struct fixture fx;
+	int rc;
+
+	if (make_stale(path, SOCK_STREAM) < 0)
+		return fail("making a stale socket file: %s", strerror(errno));
+	if (fx_init(&fx, &ss_unix_stream_server_ops, path, NULL, SS_SYNC) < 0)
+		return fail_again("a stale socket file at the path (its server "
+		                  "closed it and left): expected "
+		                  "ss_server_init() to replace it");
+	rc = fx_serve(&fx, TICK);
+	if (rc == 0)
+		rc = expect_echo(&fx.s, "on a stale path");
+	fx_close(&fx);
+	if (rc == 0 && access(path, F_OK) == 0)
+		rc = fail("after ss_server_close(): expected %s removed, it "
+		          "is still there",
+		          path);
+	return rc;
+}
+
+static int case_unix_stale(void)
+{
+	static const size_t sizes[] = {9};
+	char path[256], client[256];
+
+	sock_path(path, sizeof path, "st");
+	sock_path(client, sizeof client, "sc");
+	if (stale_stream(path) < 0)
+		return -1;
+	if (make_stale(path, SOCK_DGRAM) < 0)
+		return fail("making a stale socket file: %s", strerror(errno));
+	if (datagram_echo(&ss_unix_datagram_server_ops, path, NULL, client,
+	                  sizes, 1) < 0)
+		return fail_again("a stale datagram socket file at the path: "
+		                  "expected it replaced and served");
+	return 0;
+}
+
+/* ss_server_init() of ops on path must fail with EADDRINUSE. */
+static int expect_in_use(const struct ss_server_ops *ops, const char *path,
+                         const char *what)
+{
+	struct ss_server s;
+
+	if (ss_server_init(&s, ops, path, NULL, &echo, SS_SYNC) == 0) {
+		ss_server_close(&s);
+		return fail("%s at the path: expected a %s to fail "
+		            "(EADDRINUSE), it took the path",
+		            what, ops->name);
+	}
+	if (errno != EADDRINUSE)
+		return fail("%s at the path: expected EADDRINUSE, got %s", what,
+		            strerror(errno));
+	return 0;
+}
+
+/* A live socket of type at path (listening, backlog 0, for a stream).
+ * Returns it, or -1 with errno set. */
+static int live_socket(const char *path, int type)
+{
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, type, 0);
+
+	snprintf(un.sun_path, sizeof un.sun_path, "%.107s", path);
+	unlink(path);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&un, sizeof un) == 0 &&
+	    (type != SOCK_STREAM || listen(fd, 0) == 0))
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/* The datagram socket live still owns path: a datagram sent there
+ * arrives on it. */
+static int still_owns(int live, const char *path)
+{
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0), ok = 0;
+	char c;
+
+	snprintf(un.sun_path, sizeof un.sun_path, "%.107s", path);
+	if (fd >= 0 &&
+	    sendto(fd, "x", 1, 0, (struct sockaddr *)&un, sizeof un) == 1)
+		ok = wait_readable(live, WAIT_MS) > 0 &&
+		     recv(live, &c, 1, 0) == 1;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* A live stream socket whose queue is full: a blocking connect() to it
+ * waits, for as long as the queue stays full. */
+static int full_queue(const char *path, int *pending)
+{
+	int live = live_socket(path, SOCK_STREAM);
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+
+	snprintf(un.sun_path, sizeof un.sun_path, "%.107s", path);
+	*pending = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (live < 0 || *pending < 0 || np_set_nonblocking(*pending) < 0 ||
+	    connect(*pending, (struct sockaddr *)&un, sizeof un) < 0) {
+		if (live >= 0)
+			close(live);
+		return -1;
+	}
+	return live;
+}
+
+static int not_stale(const char *path)
+{
+	int live, pending = -1, fd, rc;
+
+	live = live_socket(path, SOCK_DGRAM);
+	if (live < 0)
+		return fail("a live datagram socket: %s", strerror(errno));
+	rc = expect_in_use(&ss_unix_stream_server_ops, path,
+	                   "a live Unix datagram socket");
+	if (rc == 0 && !still_owns(live, path))
+		rc = fail("a stream server refused on the path of a live "
+		          "datagram socket: expected that socket still "
+		          "reachable at the path, it is not (file removed?)");
+	close(live);
+	if (rc < 0)
+		return -1;
+	live = full_queue(path, &pending);
+	if (live < 0)
+		return fail("a listening socket with a full queue: %s",
+		            strerror(errno));
+	rc = expect_in_use(&ss_unix_stream_server_ops, path,
+	                   "a live stream socket, its queue full");
+	close(pending);
+	close(live);
+	unlink(path);
+	fd = rc == 0 ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600) : -1;
+	if (rc == 0 && (fd < 0 || write(fd, "keep", 4) != 4))
+		rc = fail("writing a regular file: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0)
+		rc = expect_in_use(&ss_unix_datagram_server_ops, path,
+		                   "a regular file (not a socket)");
+	return rc;
+}
+
 /* Run fn in a child process, bounded by ms: a wait that never ends fails
  * the case instead of hanging the run. fn gets the write end of a pipe:
  * a NUL byte there asks the parent for SIGTERM (QUIET_MS / 4 later); why
@@ -1449,6 +1623,20 @@ static int in_child(int (*fn)(int report), int ms)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	return fail("%s", n > 0 ? buf : "the child failed");
+}
+
+static int not_stale_child(int report)
+{
+	char path[256];
+
+	(void)report;
+	sock_path(path, sizeof path, "ns");
+	return not_stale(path);
+}
+
+static int case_unix_not_stale(void)
+{
+	return in_child(not_stale_child, WAIT_MS);
 }
 
 /* ss_shutdown() from a thread of its own, so that a hang can be seen. */
@@ -1712,6 +1900,13 @@ static const struct {
         {"05.6 ss_server_close removes the path; a path in use fails "
          "(EADDRINUSE) and is kept",
          case_unix_unlink},
+        {"05.6 05.11 a stale socket file (its server gone, the file left) "
+         "is replaced, stream and datagram",
+         case_unix_stale},
+        {"05.6 05.11 never replaced (EADDRINUSE): a live socket of the other "
+         "type, a live one with a full queue (the probe never blocks), a "
+         "regular file",
+         case_unix_not_stale},
 };
 
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))

@@ -180,8 +180,11 @@ struct ss_server {
  * ("127.0.0.1", "::1"; anything else fails with EADDRNOTAVAIL) and a port
  * ("0": the kernel picks one; see s->address). For Unix servers, host is
  * the socket's path and port is NULL; a path that does not fit sun_path
- * fails with ENAMETOOLONG. No ops, no handler->handle, or a Unix server
- * without a path: EINVAL. On failure nothing is left open.
+ * fails with ENAMETOOLONG. A socket file there that nobody serves (left
+ * by a server that died) is replaced; a live server's, or a file that is
+ * not a socket, fails with EADDRINUSE and is left alone. No ops, no
+ * handler->handle, or a Unix server without a path: EINVAL. On failure
+ * nothing is left open.
  */
 int ss_server_init(struct ss_server *s, const struct ss_server_ops *ops,
                    const char *host, const char *port,
