@@ -1705,24 +1705,97 @@ static int case_fork_limit_stop(void)
 	return rc;
 }
 
+/*
+ * Descriptors run out: this process's soft limit on them lowered to the
+ * lowest free one, from outside, with prlimit(1) (util-linux), as the
+ * harness's np_limit_fds does: under valgrind, setrlimit() changes only
+ * valgrind's idea of the limit, which then accepts a connection itself and
+ * closes it. One helper, started while descriptors are still free, lowers
+ * the limit, says so, and restores it when its stdin closes.
+ */
+struct drought {
+	pid_t pid;
+	int to, from; /* the helper's stdin, stdout */
+};
+
+static int drought_start(struct drought *d)
+{
+	char cmd[256];
+	int in[2], out[2];
+	struct rlimit old;
+
+	if (getrlimit(RLIMIT_NOFILE, &old) < 0 || pipe(in) < 0)
+		return fail("getrlimit, pipe: %s", strerror(errno));
+	if (pipe(out) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return fail("pipe: %s", strerror(errno));
+	}
+	d->to = in[1];
+	d->from = out[0];
+	/* The lowest free descriptor once the child's ends are closed. */
+	snprintf(cmd, sizeof cmd,
+	         "prlimit --pid %ld --nofile=%d: && echo lowered && read x; "
+	         "prlimit --pid %ld --nofile=%llu:",
+	         (long)getpid(), out[1] < in[0] ? out[1] : in[0],
+	         (long)getpid(), (unsigned long long)old.rlim_cur);
+	fflush(stdout);
+	d->pid = fork();
+	if (d->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]); /* else its stdin never ends */
+		close(out[0]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	if (d->pid < 0)
+		return fail("fork: %s", strerror(errno));
+	return 0;
+}
+
+/* Wait until the helper lowered the limit. Returns 0, or -1 (why). */
+static int drought_started(struct drought *d)
+{
+	char buf[16];
+
+	if (wait_readable(d->from, WAIT_MS) <= 0 ||
+	    read(d->from, buf, sizeof buf) < 7)
+		return fail("prlimit --pid %ld --nofile=N failed: util-linux's "
+		            "prlimit is needed",
+		            (long)getpid());
+	return 0;
+}
+
+/* The limit restored, the helper gone. */
+static void drought_end(struct drought *d)
+{
+	if (d->to >= 0)
+		close(d->to);
+	if (d->pid > 0)
+		waitpid(d->pid, NULL, 0);
+	if (d->from >= 0)
+		close(d->from);
+}
+
 /* With the descriptors exhausted (EMFILE), watch the loop for a while. */
 static int starved(struct fixture *fx, int fd)
 {
 	struct timespec watch = {0, WATCH_MS * 1000000L};
-	struct rlimit old, low;
-	int errors, err, rc = 0;
+	struct drought d = {-1, -1, -1};
+	int errors, err, rc;
 	double cpu;
 
-	if (getrlimit(RLIMIT_NOFILE, &old) < 0)
-		return fail("getrlimit: %s", strerror(errno));
-	low = old;
-	low.rlim_cur = (rlim_t)lowest_free_fd();
-	if (setrlimit(RLIMIT_NOFILE, &low) < 0)
-		return fail("setrlimit: %s", strerror(errno));
+	rc = drought_start(&d);
+	if (rc == 0)
+		rc = drought_started(&d);
 	/* The client's socket exists already: connecting needs none. */
-	if (connect(fd, (const struct sockaddr *)&fx->s.address,
-	            fx->s.addrlen) < 0 ||
-	    nt_send_all(fd, "drought", 7) < 0 || shutdown(fd, SHUT_WR) < 0)
+	if (rc == 0 &&
+	    (connect(fd, (const struct sockaddr *)&fx->s.address,
+	             fx->s.addrlen) < 0 ||
+	     nt_send_all(fd, "drought", 7) < 0 || shutdown(fd, SHUT_WR) < 0))
 		rc = fail("client: %s", strerror(errno));
 	cpu = cpu_seconds(fx->tid);
 	nanosleep(&watch, NULL);
@@ -1731,7 +1804,7 @@ static int starved(struct fixture *fx, int fd)
 	errors = seen.error;
 	err = seen.error_errno;
 	pthread_mutex_unlock(&seen.lock);
-	setrlimit(RLIMIT_NOFILE, &old);
+	drought_end(&d);
 	if (rc == 0 && cpu > BUSY_S)
 		rc = fail("accept() failing with EMFILE, a client queued: "
 		          "expected the loop to pause, it used %.2f s of CPU "
