@@ -18,11 +18,13 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,6 +34,11 @@
 #define QUIET_MS  400   /* how long we watch something that must not */
 #define RUN_LIMIT 600   /* seconds for the whole run (valgrind is slow) */
 #define TICK      0.05  /* serve_forever's poll interval in most cases */
+/* How long a loop that should sleep is watched; a sleeping loop uses next
+ * to no CPU meanwhile, a busy loop more than BUSY_S even on a loaded
+ * machine. */
+#define WATCH_MS 500
+#define BUSY_S   0.1
 
 static const char *dir;
 static char why[1024]; /* why the current case failed */
@@ -47,6 +54,15 @@ __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
 	return -1;
 }
 
+/* Put what before the reason already in why; returns -1. */
+static int fail_again(const char *what)
+{
+	char reason[sizeof why];
+
+	snprintf(reason, sizeof reason, "%s", why);
+	return fail("%s; %s", what, reason);
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -59,6 +75,7 @@ static double now(void)
 static struct {
 	pthread_mutex_t lock;
 	int setup, handle, finish, error, timeout, verify;
+	int error_errno; /* errno at the last handle_error */
 } seen = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void bump(int *n)
@@ -83,6 +100,7 @@ static void reset_seen(void)
 	pthread_mutex_lock(&seen.lock);
 	seen.setup = seen.handle = seen.finish = 0;
 	seen.error = seen.timeout = seen.verify = 0;
+	seen.error_errno = 0;
 	pthread_mutex_unlock(&seen.lock);
 }
 
@@ -258,8 +276,13 @@ static const struct ss_handler echo = {t_setup, t_handle, t_finish};
 static void t_handle_error(struct ss_server *s, struct ss_request *req)
 {
 	const struct behaviour *b = s->user;
+	int err = errno;
 
-	bump(&seen.error);
+	pthread_mutex_lock(&seen.lock);
+	seen.error++;
+	seen.error_errno = err;
+	pthread_mutex_unlock(&seen.lock);
+	errno = err;
 	b->parent->handle_error(s, req);
 }
 
@@ -1290,6 +1313,582 @@ static int case_unix_unlink(void)
 	return rc;
 }
 
+/* ---- Limits: the largest datagrams, stale socket files, max_children,
+ * descriptors running out, the program's stop. ---- */
+
+static int case_udp_largest(void)
+{
+	static const size_t sizes[] = {65507};
+
+	return datagram_echo(&ss_udp_server_ops, "127.0.0.1", "0", NULL, sizes,
+	                     1);
+}
+
+#define LONG_DGRAM 70000 /* longer than max_packet_size, 65535 */
+
+/* The next datagram on fd, whole (Linux: MSG_TRUNC gives its real
+ * length), within WAIT_MS. Returns its length, or -1. */
+static ssize_t next_datagram(int fd, char *buf, size_t cap)
+{
+	if (wait_readable(fd, WAIT_MS) <= 0)
+		return -1;
+	return recv(fd, buf, cap, MSG_TRUNC);
+}
+
+/* Send 65,507, 65,535 and LONG_DGRAM bytes, then 5: the first two come
+ * back whole; the long one whole, or not at all and reported (EMSGSIZE);
+ * never cut. The last shows that the loop went on. */
+static int long_datagrams(struct fixture *fx, int fd)
+{
+	static const size_t sizes[] = {65507, 65535, LONG_DGRAM, 5};
+	static char out[LONG_DGRAM], in[LONG_DGRAM + 1];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		memset(out, 'a' + i, sizes[i]);
+		if (send(fd, out, sizes[i], 0) < 0)
+			return fail("send %zu bytes: %s", sizes[i],
+			            strerror(errno));
+	}
+	for (i = 0; i < 4; i++) {
+		n = next_datagram(fd, in, sizeof in);
+		if (i == 2 && n == (ssize_t)sizes[3])
+			i = 3; /* the long one did not come back */
+		memset(out, 'a' + i, sizes[i]);
+		if (n == (ssize_t)sizes[i] && memcmp(in, out, sizes[i]) == 0)
+			continue;
+		if (i == 2)
+			return fail("sent %d bytes, more than max_packet_size "
+			            "(%zu): expected them back whole, or not "
+			            "at all and reported; got %zd bytes back%s",
+			            LONG_DGRAM, fx->s.max_packet_size, n,
+			            n == LONG_DGRAM
+			                    ? ", not the bytes sent (read "
+			                      "past the packet?)"
+			                    : " (cut)");
+		return fail("sent datagrams of 65507, 65535, %d and 5 "
+		            "bytes: expected the one of %zu bytes back "
+		            "whole, got %zd bytes",
+		            LONG_DGRAM, sizes[i], n);
+	}
+	return 0;
+}
+
+static int case_unix_dgram_largest(void)
+{
+	struct fixture fx;
+	char path[256], client[256];
+	int fd, rc, errors, err;
+
+	sock_path(path, sizeof path, "ul");
+	sock_path(client, sizeof client, "uk");
+	if (fx_init(&fx, &ss_unix_datagram_server_ops, path, NULL, SS_SYNC) < 0)
+		return -1;
+	rc = fx_serve(&fx, TICK);
+	fd = rc == 0 ? client_for(&fx.s, SOCK_DGRAM, client) : -1;
+	if (rc == 0 && fd < 0)
+		rc = fail("datagram client: %s", strerror(errno));
+	if (rc == 0)
+		rc = long_datagrams(&fx, fd);
+	if (fd >= 0)
+		close(fd);
+	unlink(client);
+	fx_close(&fx);
+	pthread_mutex_lock(&seen.lock);
+	errors = seen.error;
+	err = seen.error_errno;
+	pthread_mutex_unlock(&seen.lock);
+	if (rc == 0 && peek(&seen.handle) == 3 &&
+	    (errors != 1 || err != EMSGSIZE))
+		rc = fail("a datagram of %d bytes, longer than "
+		          "max_packet_size, was not echoed: expected it "
+		          "reported, handle_error once with EMSGSIZE, got %d "
+		          "calls (errno %s)",
+		          LONG_DGRAM, errors, err ? strerror(err) : "0");
+	return rc;
+}
+
+/* Leave a socket file at path that nobody serves, as a server killed
+ * before its server_close() does. Returns 0, or -1 with errno set. */
+static int make_stale(const char *path, int type)
+{
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, type, 0), rc = -1;
+
+	snprintf(un.sun_path, sizeof un.sun_path, "%.107s", path);
+	unlink(path);
+	if (fd >= 0)
+		rc = bind(fd, (struct sockaddr *)&un, sizeof un);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int stale_stream(const char *path)
+{
+	struct fixture fx;
+	int rc;
+
+	if (make_stale(path, SOCK_STREAM) < 0)
+		return fail("making a stale socket file: %s", strerror(errno));
+	if (fx_init(&fx, &ss_unix_stream_server_ops, path, NULL, SS_SYNC) < 0)
+		return fail_again("a stale socket file at the path (its server "
+		                  "closed it and left): expected "
+		                  "ss_server_init() to replace it");
+	rc = fx_serve(&fx, TICK);
+	if (rc == 0)
+		rc = expect_echo(&fx.s, "on a stale path");
+	fx_close(&fx);
+	if (rc == 0 && access(path, F_OK) == 0)
+		rc = fail("after ss_server_close(): expected %s removed, it "
+		          "is still there",
+		          path);
+	return rc;
+}
+
+static int case_unix_stale(void)
+{
+	static const size_t sizes[] = {9};
+	char path[256], client[256];
+
+	sock_path(path, sizeof path, "st");
+	sock_path(client, sizeof client, "sc");
+	if (stale_stream(path) < 0)
+		return -1;
+	if (make_stale(path, SOCK_DGRAM) < 0)
+		return fail("making a stale socket file: %s", strerror(errno));
+	if (datagram_echo(&ss_unix_datagram_server_ops, path, NULL, client,
+	                  sizes, 1) < 0)
+		return fail_again("a stale datagram socket file at the path: "
+		                  "expected it replaced and served");
+	return 0;
+}
+
+/* ss_server_init() of ops on path must fail with EADDRINUSE. */
+static int expect_in_use(const struct ss_server_ops *ops, const char *path,
+                         const char *what)
+{
+	struct ss_server s;
+
+	if (ss_server_init(&s, ops, path, NULL, &echo, SS_SYNC) == 0) {
+		ss_server_close(&s);
+		return fail("%s at the path: expected a %s to fail "
+		            "(EADDRINUSE), it took the path",
+		            what, ops->name);
+	}
+	if (errno != EADDRINUSE)
+		return fail("%s at the path: expected EADDRINUSE, got %s", what,
+		            strerror(errno));
+	return 0;
+}
+
+/* A live socket of type at path (listening, backlog 0, for a stream).
+ * Returns it, or -1 with errno set. */
+static int live_socket(const char *path, int type)
+{
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, type, 0);
+
+	snprintf(un.sun_path, sizeof un.sun_path, "%.107s", path);
+	unlink(path);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&un, sizeof un) == 0 &&
+	    (type != SOCK_STREAM || listen(fd, 0) == 0))
+		return fd;
+	close(fd);
+	return -1;
+}
+
+/* The datagram socket live still owns path: a datagram sent there
+ * arrives on it. */
+static int still_owns(int live, const char *path)
+{
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0), ok = 0;
+	char c;
+
+	snprintf(un.sun_path, sizeof un.sun_path, "%.107s", path);
+	if (fd >= 0 &&
+	    sendto(fd, "x", 1, 0, (struct sockaddr *)&un, sizeof un) == 1)
+		ok = wait_readable(live, WAIT_MS) > 0 &&
+		     recv(live, &c, 1, 0) == 1;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* A live stream socket whose queue is full: a blocking connect() to it
+ * waits, for as long as the queue stays full. */
+static int full_queue(const char *path, int *pending)
+{
+	int live = live_socket(path, SOCK_STREAM);
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+
+	snprintf(un.sun_path, sizeof un.sun_path, "%.107s", path);
+	*pending = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (live < 0 || *pending < 0 || np_set_nonblocking(*pending) < 0 ||
+	    connect(*pending, (struct sockaddr *)&un, sizeof un) < 0) {
+		if (live >= 0)
+			close(live);
+		return -1;
+	}
+	return live;
+}
+
+static int not_stale(const char *path)
+{
+	int live, pending = -1, fd, rc;
+
+	live = live_socket(path, SOCK_DGRAM);
+	if (live < 0)
+		return fail("a live datagram socket: %s", strerror(errno));
+	rc = expect_in_use(&ss_unix_stream_server_ops, path,
+	                   "a live Unix datagram socket");
+	if (rc == 0 && !still_owns(live, path))
+		rc = fail("a stream server refused on the path of a live "
+		          "datagram socket: expected that socket still "
+		          "reachable at the path, it is not (file removed?)");
+	close(live);
+	if (rc < 0)
+		return -1;
+	live = full_queue(path, &pending);
+	if (live < 0)
+		return fail("a listening socket with a full queue: %s",
+		            strerror(errno));
+	rc = expect_in_use(&ss_unix_stream_server_ops, path,
+	                   "a live stream socket, its queue full");
+	close(pending);
+	close(live);
+	unlink(path);
+	fd = rc == 0 ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600) : -1;
+	if (rc == 0 && (fd < 0 || write(fd, "keep", 4) != 4))
+		rc = fail("writing a regular file: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0)
+		rc = expect_in_use(&ss_unix_datagram_server_ops, path,
+		                   "a regular file (not a socket)");
+	return rc;
+}
+
+/* Run fn in a child process, bounded by ms: a wait that never ends fails
+ * the case instead of hanging the run. fn gets the write end of a pipe:
+ * a NUL byte there asks the parent for SIGTERM (QUIET_MS / 4 later); why
+ * comes back through it when fn fails. Returns 0 if fn returned 0 in
+ * time, else -1 with why set. */
+static int in_child(int (*fn)(int report), int ms)
+{
+	struct timespec pause = {0, QUIET_MS / 4 * 1000000L};
+	char buf[sizeof why];
+	int p[2], status = 0, eof = 0;
+	size_t n = 0;
+	ssize_t got;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return fail("pipe: %s", strerror(errno));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return fail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(p[0]);
+		if (fn(p[1]) == 0)
+			_exit(0);
+		if (write(p[1], why, strlen(why)) < 0)
+			_exit(2);
+		_exit(1);
+	}
+	close(p[1]);
+	while (!eof && n < sizeof buf - 1 && wait_readable(p[0], ms) > 0) {
+		got = read(p[0], buf + n, sizeof buf - 1 - n);
+		eof = got <= 0;
+		if (got > 0 && buf[n] == '\0') { /* SIGTERM, please */
+			nanosleep(&pause, NULL);
+			kill(pid, SIGTERM);
+			memmove(buf + n, buf + n + 1, (size_t)--got);
+		}
+		n += got > 0 ? (size_t)got : 0;
+	}
+	buf[n] = '\0';
+	close(p[0]);
+	if (!eof)
+		kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	if (!eof)
+		return fail("the case did not end within %d ms: %s", ms,
+		            n > 0 ? buf : "(no report)");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	return fail("%s", n > 0 ? buf : "the child failed");
+}
+
+static int not_stale_child(int report)
+{
+	char path[256];
+
+	(void)report;
+	sock_path(path, sizeof path, "ns");
+	return not_stale(path);
+}
+
+static int case_unix_not_stale(void)
+{
+	return in_child(not_stale_child, WAIT_MS);
+}
+
+/* ss_shutdown() from a thread of its own, so that a hang can be seen. */
+static void *shutdown_thread(void *arg)
+{
+	struct closer *c = arg;
+
+	ss_shutdown(&c->fx->s);
+	bump(&c->done);
+	return NULL;
+}
+
+/* At max_children, a client queued: the loop sleeps, and stops at once. */
+static int at_child_limit(struct fixture *fx, int first)
+{
+	struct timespec quiet = {0, WATCH_MS * 1000000L};
+	struct closer c = {fx, 0};
+	char buf[64];
+	pthread_t tid;
+	double cpu;
+	int second, rc = 0, stopped;
+
+	second = client_for(&fx->s, SOCK_STREAM, NULL);
+	if (second < 0 || nt_send_all(second, "second", 6) < 0)
+		return fail("second client: %s", strerror(errno));
+	cpu = cpu_seconds(fx->tid);
+	nanosleep(&quiet, NULL);
+	cpu = cpu_seconds(fx->tid) - cpu;
+	if (cpu > BUSY_S)
+		rc = fail("max_children 1 reached, a second client queued: "
+		          "expected serve_forever() asleep, it used %.2f s of "
+		          "CPU in %.2f s (polling a socket it takes nothing "
+		          "from?)",
+		          cpu, WATCH_MS / 1000.0);
+	pthread_create(&tid, NULL, shutdown_thread, &c);
+	stopped = wait_flag(&c.done, 1000);
+	if (!stopped && rc == 0)
+		rc = fail("max_children 1 reached, a second client queued: "
+		          "expected ss_shutdown() to return within 1 s, it "
+		          "still waits (serve_forever() waiting for a child?)");
+	/* The first client leaves: a loop that waited for its child goes
+	 * on, sees the shutdown, and the thread can be joined. */
+	shutdown(first, SHUT_WR);
+	read_to_eof(first, buf, sizeof buf);
+	pthread_join(tid, NULL);
+	close(second);
+	return rc;
+}
+
+static int case_fork_limit_stop(void)
+{
+	struct fixture fx;
+	int first = -1, rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_FORKING) < 0)
+		return -1;
+	fx.s.max_children = 1;
+	rc = fx_serve(&fx, TICK);
+	if (rc == 0 && (first = busy_client(&fx.s, "first")) < 0)
+		rc = -1;
+	if (rc == 0)
+		rc = at_child_limit(&fx, first);
+	if (first >= 0)
+		close(first);
+	fx_close(&fx);
+	return rc;
+}
+
+/*
+ * Descriptors run out: this process's soft limit on them lowered to the
+ * lowest free one, from outside, with prlimit(1) (util-linux), as the
+ * harness's np_limit_fds does: under valgrind, setrlimit() changes only
+ * valgrind's idea of the limit, which then accepts a connection itself and
+ * closes it. One helper, started while descriptors are still free, lowers
+ * the limit, says so, and restores it when its stdin closes.
+ */
+struct drought {
+	pid_t pid;
+	int to, from; /* the helper's stdin, stdout */
+};
+
+static int drought_start(struct drought *d)
+{
+	char cmd[256];
+	int in[2], out[2];
+	struct rlimit old;
+
+	if (getrlimit(RLIMIT_NOFILE, &old) < 0 || pipe(in) < 0)
+		return fail("getrlimit, pipe: %s", strerror(errno));
+	if (pipe(out) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return fail("pipe: %s", strerror(errno));
+	}
+	d->to = in[1];
+	d->from = out[0];
+	/* The lowest free descriptor once the child's ends are closed. */
+	snprintf(cmd, sizeof cmd,
+	         "prlimit --pid %ld --nofile=%d: && echo lowered && read x; "
+	         "prlimit --pid %ld --nofile=%llu:",
+	         (long)getpid(), out[1] < in[0] ? out[1] : in[0],
+	         (long)getpid(), (unsigned long long)old.rlim_cur);
+	fflush(stdout);
+	d->pid = fork();
+	if (d->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]); /* else its stdin never ends */
+		close(out[0]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	if (d->pid < 0)
+		return fail("fork: %s", strerror(errno));
+	return 0;
+}
+
+/* Wait until the helper lowered the limit. Returns 0, or -1 (why). */
+static int drought_started(struct drought *d)
+{
+	char buf[16];
+
+	if (wait_readable(d->from, WAIT_MS) <= 0 ||
+	    read(d->from, buf, sizeof buf) < 7)
+		return fail("prlimit --pid %ld --nofile=N failed: util-linux's "
+		            "prlimit is needed",
+		            (long)getpid());
+	return 0;
+}
+
+/* The limit restored, the helper gone. */
+static void drought_end(struct drought *d)
+{
+	if (d->to >= 0)
+		close(d->to);
+	if (d->pid > 0)
+		waitpid(d->pid, NULL, 0);
+	if (d->from >= 0)
+		close(d->from);
+}
+
+/* With the descriptors exhausted (EMFILE), watch the loop for a while. */
+static int starved(struct fixture *fx, int fd)
+{
+	struct timespec watch = {0, WATCH_MS * 1000000L};
+	struct drought d = {-1, -1, -1};
+	int errors, err, rc;
+	double cpu;
+
+	rc = drought_start(&d);
+	if (rc == 0)
+		rc = drought_started(&d);
+	/* The client's socket exists already: connecting needs none. */
+	if (rc == 0 &&
+	    (connect(fd, (const struct sockaddr *)&fx->s.address,
+	             fx->s.addrlen) < 0 ||
+	     nt_send_all(fd, "drought", 7) < 0 || shutdown(fd, SHUT_WR) < 0))
+		rc = fail("client: %s", strerror(errno));
+	cpu = cpu_seconds(fx->tid);
+	nanosleep(&watch, NULL);
+	cpu = cpu_seconds(fx->tid) - cpu;
+	pthread_mutex_lock(&seen.lock);
+	errors = seen.error;
+	err = seen.error_errno;
+	pthread_mutex_unlock(&seen.lock);
+	drought_end(&d);
+	if (rc == 0 && cpu > BUSY_S)
+		rc = fail("accept() failing with EMFILE, a client queued: "
+		          "expected the loop to pause, it used %.2f s of CPU "
+		          "in %.2f s (a busy loop)",
+		          cpu, WATCH_MS / 1000.0);
+	if (rc == 0 && (errors != 1 || err != EMFILE))
+		rc = fail("accept() failing with EMFILE for %.2f s: expected "
+		          "handle_error called once (the first failure of a "
+		          "run), with EMFILE, got %d calls (errno %s)",
+		          WATCH_MS / 1000.0, errors, err ? strerror(err) : "0");
+	return rc;
+}
+
+static int case_starved(void)
+{
+	struct fixture fx;
+	char buf[64];
+	ssize_t n;
+	int fd, rc;
+
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	rc = fx_serve(&fx, TICK);
+	fd = rc == 0 ? socket(fx.s.family, SOCK_STREAM, 0) : -1;
+	if (rc == 0 && fd < 0)
+		rc = fail("socket: %s", strerror(errno));
+	if (rc == 0)
+		rc = starved(&fx, fd);
+	if (rc == 0) {
+		n = read_to_eof(fd, buf, sizeof buf);
+		if (n != 7 || memcmp(buf, "drought", 7) != 0)
+			rc = fail("descriptors free again: expected the "
+			          "queued client served, 'drought' back, got "
+			          "%s",
+			          n < 0 ? strerror(errno) : "other bytes");
+	}
+	if (fd >= 0)
+		close(fd);
+	fx_close(&fx);
+	return rc;
+}
+
+/* In a child: the program's stop (np_catch_signals(), then SIGTERM from
+ * the parent once the child says it waits) ends ss_handle_request(), which
+ * would wait for ever, and serve_forever() returns at once after it. */
+static int stop_child(int report)
+{
+	struct fixture fx;
+	double t0, dt;
+	int rc = 0, r;
+
+	if (np_catch_signals() < 0)
+		return fail("np_catch_signals: %s", strerror(errno));
+	if (fx_init(&fx, &ss_tcp_server_ops, "127.0.0.1", "0", SS_SYNC) < 0)
+		return -1;
+	fx.s.timeout = -1;
+	t0 = now();
+	if (write(report, "", 1) != 1) /* the parent sends SIGTERM */
+		rc = fail("pipe: %s", strerror(errno));
+	r = rc == 0 ? ss_handle_request(&fx.s) : 0;
+	dt = now() - t0;
+	if (rc == 0 && (r != 0 || peek(&seen.timeout) != 0 || dt > 1.0))
+		rc = fail("SIGTERM (np_catch_signals) during "
+		          "ss_handle_request(), timeout -1: expected 0 within "
+		          "1 s, no handle_timeout; got %d after %.2f s, %d "
+		          "calls",
+		          r, dt, peek(&seen.timeout));
+	t0 = now();
+	if (rc == 0 && ss_serve_forever(&fx.s, 5.0) != 0)
+		rc = fail("serve_forever() after the stop: expected 0, got -1");
+	if (rc == 0 && now() - t0 > 1.0)
+		rc = fail("serve_forever(5.0) once np_stop is set: expected it "
+		          "to return at once, it took %.2f s",
+		          now() - t0);
+	ss_server_close(&fx.s);
+	return rc;
+}
+
+/* in_child(), the parent's side: SIGTERM once the child is waiting. */
+static int case_stop(void)
+{
+	return in_child(stop_child, WAIT_MS);
+}
+
 static const struct {
 	const char *name;
 	int (*run)(void);
@@ -1312,6 +1911,9 @@ static const struct {
         {"05.3 an override of verify_request calling the parent's (super) "
          "serves the client",
          case_super},
+        {"05.2 05.3 accept() out of descriptors (EMFILE): no busy loop, "
+         "reported once, the queued client served once they are free",
+         case_starved},
         {"05.4 a failing handle: handle_error called, finish still called, "
          "the next client served",
          case_handle_fails},
@@ -1334,6 +1936,9 @@ static const struct {
          case_timeout_signal},
         {"05.9 ss_handle_request serves the client that is waiting",
          case_handle_one},
+        {"05.2 05.9 the program's stop (np_stop, SIGTERM) ends "
+         "ss_handle_request's endless wait; serve_forever returns at once",
+         case_stop},
         {"05.7 threading: a second client is served while the first idles",
          case_threading},
         {"05.7 threading: finished threads leave the list; ss_server_close "
@@ -1348,9 +1953,18 @@ static const struct {
         {"05.8 forking: children reaped while serving, none left after "
          "ss_server_close",
          case_fork_zombies},
+        {"05.8 forking at max_children 1, a client queued: no busy loop, "
+         "and ss_shutdown returns at once (no wait for a child)",
+         case_fork_limit_stop},
         {"05.5 UDP: an 8192-byte datagram comes back intact", case_udp_big},
         {"05.5 UDP: datagrams of 100 and 50 bytes come back as two",
          case_udp_boundary},
+        {"05.5 UDP: a datagram of 65,507 bytes, the largest over IPv4, "
+         "comes back whole",
+         case_udp_largest},
+        {"05.5 Unix datagrams of 65,507 and 65,535 bytes come back whole; "
+         "one of 70,000 whole, or reported (EMSGSIZE), never cut",
+         case_unix_dgram_largest},
         {"05.6 Unix stream echo", case_unix_stream},
         {"05.6 Unix datagram echo", case_unix_dgram},
         {"05.6 a Unix path longer than sun_path: ENAMETOOLONG, nothing "
@@ -1359,6 +1973,13 @@ static const struct {
         {"05.6 ss_server_close removes the path; a path in use fails "
          "(EADDRINUSE) and is kept",
          case_unix_unlink},
+        {"05.6 05.11 a stale socket file (its server gone, the file left) "
+         "is replaced, stream and datagram",
+         case_unix_stale},
+        {"05.6 05.11 never replaced (EADDRINUSE): a live socket of the other "
+         "type, a live one with a full queue (the probe never blocks), a "
+         "regular file",
+         case_unix_not_stale},
 };
 
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))

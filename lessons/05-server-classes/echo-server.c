@@ -3,7 +3,7 @@
  * transports, in any of its three modes.
  *
  *	echo-server -t tcp|udp|unix|unixgram [-a ADDR] [-p PORT] [-s PATH]
- *	            [-m sync|thread|fork]
+ *	            [-m sync|thread|fork] [-c CHILDREN]
  *
  * Streams are echoed back until EOF; each datagram is sent back to its
  * sender. This file is given: the exercise is the library, sockserver-*.c.
@@ -12,6 +12,7 @@
 #include "sockserver.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,50 +20,86 @@
 
 #define DEFAULT_PORT "8091"
 #define DEFAULT_PATH "./echo.sock"
-#define IDLE_TIMEOUT 30
+#define IDLE_MS      (30 * 1000)
 
-static struct ss_server server;
-
-/* Streams: a connection may stay idle this long, then it is closed. */
+/*
+ * Streams: the connection is non-blocking, and every wait goes through
+ * np_wait_fd(), which also watches the program's stop. So SIGTERM ends a
+ * handler at once, whatever its client does (idle, dribbling, not
+ * reading), in the loop's thread, a thread of its own or a child: the
+ * server can stop within a second. A connection idle for IDLE_MS (no byte
+ * in, or none taken out) is closed.
+ */
 static int stream_setup(struct ss_request *req)
 {
-	return np_set_timeouts(req->fd, IDLE_TIMEOUT);
+	return np_set_nonblocking(req->fd);
 }
 
-/* Streams: send back every byte until the client's EOF. */
+/* Wait until fd is ready for events, at most IDLE_MS. Returns 1 when it
+ * is, 0 on a stop (SIGINT, SIGTERM), -1 with errno set (ETIMEDOUT). */
+static int wait_idle(int fd, short events)
+{
+	return np_wait_fd(fd, events, np_now_ms() + IDLE_MS);
+}
+
+/* Send all len bytes of buf. Returns 1, 0 on a stop, or -1 (errno). */
+static int send_all(int fd, const char *buf, size_t len)
+{
+	ssize_t w;
+	int ready;
+
+	while (len > 0) {
+		w = send(fd, buf, len, 0);
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if ((ready = wait_idle(fd, POLLOUT)) <= 0)
+				return ready;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue; /* send() does not block: the wait checks
+			             np_stop */
+		if (w < 0)
+			return -1;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 1;
+}
+
+/* Streams: send back every byte until the client's EOF, or a stop. */
 static int stream_handle(struct ss_request *req)
 {
 	char buf[65536];
 	ssize_t n;
-	size_t off;
+	int ready;
 
 	for (;;) {
+		if ((ready = wait_idle(req->fd, POLLIN)) <= 0)
+			return ready;
 		n = recv(req->fd, buf, sizeof buf, 0);
 		if (n == 0)
 			return 0;
-		if (n < 0 && errno == EINTR)
+		if (n < 0 &&
+		    (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			continue;
 		if (n < 0)
 			return -1;
-		for (off = 0; off < (size_t)n;) {
-			ssize_t w =
-			        send(req->fd, buf + off, (size_t)n - off, 0);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return -1;
-			off += (size_t)w;
-		}
+		if ((ready = send_all(req->fd, buf, (size_t)n)) <= 0)
+			return ready;
 	}
 }
 
-/* Datagrams: one packet back to its sender, boundaries kept. */
+/* Datagrams: one packet back to its sender, boundaries kept. Never wait
+ * for room: a Unix datagram client that does not read its replies would
+ * hold the server in sendto(). Its reply is dropped instead, as a network
+ * may drop any datagram. */
 static int datagram_handle(struct ss_request *req)
 {
-	ssize_t n = sendto(req->fd, req->data, req->len, 0,
+	ssize_t n = sendto(req->fd, req->data, req->len, MSG_DONTWAIT,
 	                   (struct sockaddr *)&req->client, req->clientlen);
 
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
 	return n < 0 ? -1 : 0;
 }
 
@@ -70,35 +107,12 @@ static const struct ss_handler stream_echo = {stream_setup, stream_handle,
                                               NULL};
 static const struct ss_handler datagram_echo = {NULL, datagram_handle, NULL};
 
-static void on_stop(int sig)
-{
-	(void)sig;
-	ss_request_shutdown(&server);
-}
-
-/* SIGINT and SIGTERM stop the server; SIGPIPE is ignored, so a client
- * that leaves is an EPIPE for its handler, not the end of the server.
- * Returns 0, or -1 with errno set. */
-static int catch_stop_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sa.sa_handler = on_stop;
-	if (sigaction(SIGINT, &sa, NULL) < 0 ||
-	    sigaction(SIGTERM, &sa, NULL) < 0)
-		return -1;
-	return np_ignore_sigpipe();
-}
-
 static void usage(FILE *out)
 {
 	fprintf(out,
 	        "usage: %s -t tcp|udp|unix|unixgram [-a ADDR] [-p PORT] "
 	        "[-s PATH]\n"
-	        "       [-m sync|thread|fork]\n",
+	        "       [-m sync|thread|fork] [-c CHILDREN]\n",
 	        np_progname);
 	fprintf(out, "  -t    the transport (required)\n");
 	fprintf(out,
@@ -108,6 +122,9 @@ static void usage(FILE *out)
 	fprintf(out, "  -s    unix/unixgram: socket path (default %s)\n",
 	        DEFAULT_PATH);
 	fprintf(out, "  -m    sync (default), thread or fork\n");
+	fprintf(out,
+	        "  -c    fork: at most this many children at once (default "
+	        "40);\n        more clients wait in the listen queue\n");
 }
 
 /* The transport's class table for -t NAME, or NULL. */
@@ -153,6 +170,7 @@ struct options {
 	const struct ss_server_ops *ops; /* -t */
 	const char *addr, *port, *path;  /* -a, -p, -s */
 	enum ss_mode mode;               /* -m */
+	long children;                   /* -c: 0, the library's default */
 };
 
 /* Parse the command line into o. Returns 0 to run, 1 for -h, or -1 for a
@@ -164,7 +182,7 @@ static int parse_options(int argc, char *argv[], struct options *o, char *why,
 	int opt;
 
 	*why = '\0';
-	while ((opt = getopt(argc, argv, "t:a:p:s:m:h")) != -1) {
+	while ((opt = getopt(argc, argv, "t:a:p:s:m:c:h")) != -1) {
 		switch (opt) {
 		case 't':
 			if ((o->ops = transport(optarg)) == NULL)
@@ -185,6 +203,11 @@ static int parse_options(int argc, char *argv[], struct options *o, char *why,
 		case 'm':
 			if (mode_of(optarg, &o->mode) < 0)
 				snprintf(why, len, "unknown mode: %s", optarg);
+			break;
+		case 'c':
+			if (np_parse_long(optarg, 1, 100000, &o->children) < 0)
+				snprintf(why, len, "bad number of children: %s",
+				         optarg);
 			break;
 		case 'h':
 			return 1;
@@ -217,6 +240,7 @@ int main(int argc, char *argv[])
 	                    .port = DEFAULT_PORT,
 	                    .path = DEFAULT_PATH,
 	                    .mode = SS_SYNC};
+	struct ss_server server;
 	char why[128];
 	const char *where, *failed = NULL;
 	int is_unix, rc;
@@ -236,8 +260,12 @@ int main(int argc, char *argv[])
 	                                                     : &datagram_echo,
 	                   o.mode) < 0)
 		np_die("%s on %s:", o.ops->name, where);
-	/* Only now: the handler writes to the server's wake pipe. */
-	if (catch_stop_signals() < 0)
+	if (o.children > 0)
+		server.max_children = (unsigned)o.children;
+	/* SIGINT and SIGTERM set np_stop, which every wait of the library
+	 * and of the handlers watches; SIGPIPE is ignored, so a client that
+	 * leaves is an EPIPE for its handler, not the end of the server. */
+	if (np_catch_signals() < 0)
 		failed = "sigaction";
 	else if (print_ready(&server) < 0)
 		failed = "writing the ready line";

@@ -127,49 +127,42 @@ void threading_server_close(struct ss_server *s)
 
 /*
  * ForkingMixIn: a child process per request; s->children lists the live
- * ones. Only the serving thread touches it.
+ * ones. Only the serving thread touches it. At max_children the loops take
+ * no request (sockserver-loop.c): the next client waits in the socket's
+ * queue, and nothing here ever blocks while the server serves. (Python's
+ * collect_children() blocks in waitpid() at the limit instead: deaf to
+ * shutdown() and signals for as long as its children run.)
  */
-static void forget_child(struct ss_server *s, pid_t pid)
-{
-	size_t i;
-
-	for (i = 0; i < s->nchildren; i++)
-		if (s->children[i] == pid) {
-			s->children[i] = s->children[--s->nchildren];
-			return;
-		}
-}
 
 /* ForkingMixIn.collect_children(): reap the children that have exited;
  * with blocking, wait for all of them. */
 void forking_collect_children(struct ss_server *s, int blocking)
 {
-	/* TODO(05.8): First, while s->nchildren >= s->max_children (and is
-	 * not 0): waitpid(-1, NULL, 0) waits for any child, one call per
-	 * exit. It may reap a child that is not ours: forget_child() ignores
-	 * those. EINTR: again; ECHILD: none left at all, nchildren = 0;
-	 * another error: stop waiting. Then, for each of our children,
-	 * waitpid(pid, NULL, blocking ? 0 : WNOHANG): drop it from the list
-	 * when it was reaped (or ECHILD: someone else reaped it); keep it
-	 * when it still runs (0) or on another error. */
+	/* TODO(05.8): For each of our children, waitpid(pid, NULL, blocking
+	 * ? 0 : WNOHANG): drop it from the list when it was reaped (or
+	 * ECHILD: someone else reaped it); keep it when it still runs (0) or
+	 * on another error; EINTR: that child again. Without blocking, never
+	 * wait, not even at max_children: the loop is deaf while it waits.
+	 * (blocking is for server_close, once the children have been told to
+	 * stop: a stop ends their waits too, see sockserver.h.) */
 	(void)s;
 	(void)blocking;
-	(void)forget_child;
 	np_todo("05.8");
 }
 
 /* ForkingMixIn.process_request(): the request, served in a child. */
 void forking_process_request(struct ss_server *s, struct ss_request *req)
 {
-	/* TODO(05.8): forking_collect_children(s, 0) first: at max_children
-	 * it waits until one exits. Make room for one more pid in s->children
-	 * (realloc) before fork(), so a child is never lost. fork(): in the
-	 * child, s->ops->finish_request(), s->ops->shutdown_request() and
-	 * _exit(0) (never return into the server's loop, never exit(): the
-	 * parent's atexit handlers and stdio buffers are not the child's).
-	 * In the parent, record the pid and s->ops->close_request(): the
-	 * child has its own copy of the connection. If realloc or fork
-	 * fails: s->ops->handle_error() and s->ops->shutdown_request(). */
+	/* TODO(05.8): forking_collect_children(s, 0) first (the loops call
+	 * us only below max_children). Make room for one more pid in
+	 * s->children (realloc) before fork(), so a child is never lost.
+	 * fork(): in the child, s->ops->finish_request(),
+	 * s->ops->shutdown_request() and _exit(0) (never return into the
+	 * server's loop, never exit(): the parent's atexit handlers and stdio
+	 * buffers are not the child's). In the parent, record the pid and
+	 * s->ops->close_request(): the child has its own copy of the
+	 * connection. If realloc or fork fails: s->ops->handle_error() and
+	 * s->ops->shutdown_request(). */
 	(void)s;
 	(void)req;
 	np_todo("05.8");

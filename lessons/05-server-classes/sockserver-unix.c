@@ -5,12 +5,14 @@
  *
  * The methods of their parents (sockserver-inet.c), but the address is a
  * path in the file system: only the address, the bind and the close
- * differ. A bound path is a file, which server_close removes.
+ * differ. A bound path is a file, which server_close removes; one that a
+ * server which died left behind is replaced, and a live one never.
  */
 #include "sockserver-private.h"
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Called by ss_server_init() before anything is created. */
@@ -26,20 +28,46 @@ int unix_address(struct ss_server *s, const char *path)
 	np_todo("05.6");
 }
 
+/*
+ * Is the file at s->address a socket that nobody serves any more, left by
+ * a server that died before its server_close()? Returns 1 if so, 0 if not
+ * (a live server, or a file that is not a socket), -1 with errno set if it
+ * cannot tell.
+ */
+static int unix_socket_stale(const struct ss_server *s)
+{
+	/* TODO(05.11): 1 only for a socket file (lstat(): S_ISSOCK; connect()
+	 * refuses a regular file with ECONNREFUSED too, and that file is
+	 * someone's) that refuses a connection, ECONNREFUSED, from a socket
+	 * of the server's own family and type. Anything else is 0: the
+	 * connection works or the server's queue is full (EAGAIN): a server
+	 * listens there; EPROTOTYPE: it is a live socket of the other type.
+	 * The probe never blocks (a live server with a full queue would hold
+	 * a blocking connect()) and leaves nothing open. -1 (errno) if the
+	 * probe socket cannot be made. */
+	(void)s;
+	np_todo("05.11");
+}
+
 static int unix_server_bind(struct ss_server *s)
 {
 	/* TODO(05.6): Bind as the parent does: call
-	 * ss_tcp_server_ops.server_bind(s) (super). Only once that worked is
-	 * the file ours: then copy its path (the sun_path of s->address)
-	 * into s->path, which server_close removes. A failed bind (e.g.
-	 * EADDRINUSE: another server's socket) leaves s->path empty, so
-	 * that we never delete a file we did not create. */
+	 * ss_tcp_server_ops.server_bind(s) (super). If the path is taken
+	 * (EADDRINUSE) by a stale socket (unix_socket_stale() says 1), remove
+	 * that file and bind once more; otherwise fail with EADDRINUSE:
+	 * never remove a file before asking, nor one that a live server or
+	 * anyone else owns. Only once a bind worked is the file ours: then
+	 * copy its path (the sun_path of s->address) into s->path, which
+	 * server_close removes. A failed bind leaves s->path empty, so that
+	 * we never delete a file we did not create. */
 	(void)s;
+	(void)unix_socket_stale;
 	np_todo("05.6");
 }
 
 /* Python leaves the socket file behind; a stale file makes the next bind()
- * fail with EADDRINUSE, so we remove it. */
+ * fail with EADDRINUSE (until unix_socket_stale() finds it), so we remove
+ * it. */
 static void unix_server_close(struct ss_server *s)
 {
 	/* TODO(05.6): Close as the parent does (ss_tcp_server_ops: it is

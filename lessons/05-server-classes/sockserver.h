@@ -35,6 +35,14 @@
  * The mix-ins ThreadingMixIn and ForkingMixIn are a mode (enum ss_mode)
  * that process_request follows.
  *
+ * Stopping. ss_shutdown() and ss_request_shutdown() stop serve_forever(),
+ * as Python's shutdown() does. The program's stop (np.h: np_stop, set by
+ * SIGINT or SIGTERM once np_catch_signals() ran) ends every wait of the
+ * library at once: serve_forever() and ss_handle_request() return. A
+ * handler that waits with np_wait_fd() ends at once too, in a thread or a
+ * forked child (it shares the stop pipe): server_close then has nothing
+ * long to wait for.
+ *
  * Unless a comment says otherwise, functions returning int return 0 on
  * success and -1 with errno set on failure, and print nothing.
  */
@@ -50,7 +58,13 @@
 
 struct ss_server;
 
-/* One request: Python's (request, client_address), plus the packet. */
+/*
+ * One request: Python's (request, client_address), plus the packet. A
+ * datagram longer than max_packet_size is not cut to fit: it is dropped
+ * and reported (handle_error, errno EMSGSIZE). The default, 65535 bytes,
+ * holds any UDP datagram (65,507 bytes over IPv4, 65,527 over IPv6); a
+ * Unix datagram may be longer.
+ */
 struct ss_request {
 	struct ss_server *server;
 	int fd; /* stream: the connection; datagram: the server's socket */
@@ -139,10 +153,10 @@ struct ss_server {
 	int allow_reuse_address; /* TCP: 1 (SO_REUSEADDR), others 0 */
 	int request_queue_size;  /* listen() backlog: SOMAXCONN */
 	double timeout;          /* handle_request()'s wait; < 0: forever */
-	size_t max_packet_size;  /* datagrams: 8192 */
+	size_t max_packet_size;  /* datagrams: 65535, see below */
 	int daemon_threads;      /* threading: 0, threads are joined */
 	int block_on_close;      /* wait for threads/children: 1 */
-	unsigned max_children;   /* forking: 40 */
+	unsigned max_children;   /* forking: 40 at once; 0: no limit */
 
 	/* Private to the library. */
 	volatile sig_atomic_t shutdown_request;
@@ -154,6 +168,8 @@ struct ss_server {
 	size_t nthreads, capthreads;
 	pid_t *children; /* forking: live children */
 	size_t nchildren;
+	long long paused_until; /* get_request starved: no request till then */
+	long long starved_last; /* its last such failure, for the log (ms) */
 };
 
 /*
@@ -164,17 +180,24 @@ struct ss_server {
  * ("127.0.0.1", "::1"; anything else fails with EADDRNOTAVAIL) and a port
  * ("0": the kernel picks one; see s->address). For Unix servers, host is
  * the socket's path and port is NULL; a path that does not fit sun_path
- * fails with ENAMETOOLONG. No ops, no handler->handle, or a Unix server
- * without a path: EINVAL. On failure nothing is left open.
+ * fails with ENAMETOOLONG. A socket file there that nobody serves (left
+ * by a server that died) is replaced; a live server's, or a file that is
+ * not a socket, fails with EADDRINUSE and is left alone. No ops, no
+ * handler->handle, or a Unix server without a path: EINVAL. On failure
+ * nothing is left open.
  */
 int ss_server_init(struct ss_server *s, const struct ss_server_ops *ops,
                    const char *host, const char *port,
                    const struct ss_handler *handler, enum ss_mode mode);
 
 /*
- * Handle requests until ss_shutdown(): wait for one at most poll_interval
- * seconds, handle it, call service_actions(), and check for a shutdown
- * request in between. Returns 0 once shut down, -1 on error.
+ * Handle requests until ss_shutdown() or the program's stop (np_stop):
+ * wait for one at most poll_interval seconds, handle it, call
+ * service_actions(), and check for a shutdown request in between. No
+ * request is taken while max_children children run (forking), nor for
+ * NP_ACCEPT_PAUSE_MS after get_request() ran out of descriptors or
+ * memory (np_starved(); reported once a run): clients wait in the
+ * socket's queue meanwhile. Returns 0 once shut down, -1 on error.
  */
 int ss_serve_forever(struct ss_server *s, double poll_interval);
 
@@ -193,7 +216,8 @@ void ss_request_shutdown(struct ss_server *s);
 
 /*
  * Handle one request, waiting at most s->timeout seconds (< 0: forever);
- * if none came, call handle_timeout(). Returns 0, -1 on error.
+ * if none came, call handle_timeout(). The program's stop (np_stop) ends
+ * the wait at once, with neither. Returns 0, -1 on error.
  */
 int ss_handle_request(struct ss_server *s);
 

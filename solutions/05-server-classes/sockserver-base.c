@@ -35,7 +35,8 @@ static void set_defaults(struct ss_server *s, const struct ss_server_ops *ops,
 	s->wake[0] = s->wake[1] = -1;
 	s->request_queue_size = SOMAXCONN;
 	s->timeout = -1;
-	s->max_packet_size = 8192;
+	/* Python's 8192 cuts bigger datagrams; this holds any UDP one. */
+	s->max_packet_size = 65535;
 	s->block_on_close = 1;
 	s->max_children = 40;
 }
@@ -239,7 +240,10 @@ void base_handle_error(struct ss_server *s, struct ss_request *req)
 
 	(void)s;
 	ss_format_client(req, client, sizeof client);
-	if (err != 0)
+	if (req->clientlen == 0) /* get_request() failed: no client yet */
+		fprintf(stderr, "sockserver: taking a request: %s\n",
+		        strerror(err));
+	else if (err != 0)
 		fprintf(stderr,
 		        "sockserver: error handling request from %s: %s\n",
 		        client, strerror(err));

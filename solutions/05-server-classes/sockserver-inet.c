@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Called by ss_server_init() before anything is created. A class that
@@ -77,6 +79,8 @@ int tcp_get_request(struct ss_server *s, struct ss_request *req)
 	req->clientlen = sizeof req->client;
 	req->fd =
 	        accept(s->fd, (struct sockaddr *)&req->client, &req->clientlen);
+	if (req->fd < 0)
+		req->clientlen = 0; /* no client to name in a report */
 	return req->fd < 0 ? -1 : 0;
 }
 
@@ -112,23 +116,39 @@ void tcp_server_close(struct ss_server *s)
 int udp_get_request(struct ss_server *s, struct ss_request *req)
 {
 	/* TODO(05.5): malloc() a buffer of s->max_packet_size bytes (at
-	 * least 1) for req->data, and recvfrom() one datagram into it, the
-	 * sender's address into req->client and req->clientlen (set it to
-	 * sizeof req->client first). On failure (EINTR included: the loop
+	 * least 1) for req->data, and receive one datagram into it, the
+	 * sender's address into req->client and req->clientlen. A datagram
+	 * longer than the buffer is never cut silently: the kernel would
+	 * drop the rest, and say so only in recvmsg()'s msg_flags
+	 * (MSG_TRUNC); fail with EMSGSIZE then, the sender kept in
+	 * req->client for the report. On failure (EINTR included: the loop
 	 * goes on) free the buffer, leave req->data NULL and return -1,
 	 * errno kept. Else req->fd is the server's socket (handlers answer
 	 * with sendto() on it) and req->len the datagram's length. */
 	/* BEGIN SOLUTION */
 	size_t size = s->max_packet_size > 0 ? s->max_packet_size : 1;
+	struct iovec iov;
+	struct msghdr msg;
 	ssize_t n;
 	int err;
 
 	req->data = malloc(size);
 	if (req->data == NULL)
 		return -1;
-	req->clientlen = sizeof req->client;
-	n = recvfrom(s->fd, req->data, size, 0, (struct sockaddr *)&req->client,
-	             &req->clientlen);
+	iov.iov_base = req->data;
+	iov.iov_len = size;
+	memset(&msg, 0, sizeof msg);
+	msg.msg_name = &req->client;
+	msg.msg_namelen = sizeof req->client;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	n = recvmsg(s->fd, &msg, 0);
+	if (n >= 0)
+		req->clientlen = msg.msg_namelen;
+	if (n >= 0 && (msg.msg_flags & MSG_TRUNC)) {
+		errno = EMSGSIZE;
+		n = -1;
+	}
 	if (n < 0) {
 		err = errno;
 		free(req->data);
