@@ -16,16 +16,20 @@
  * For a frame it takes (FRAME_OK), every field is checked (keys and
  * strings valid UTF-8, no duplicate key), written back with the writer and
  * parsed again: same fields, and the text is valid UTF-8 with no raw
- * control byte. For a frame it refuses (FRAME_BAD), the error reply the
- * server sends for it (send_error() with the reason, in a buffer as big as
- * fileserver's) is read off the socket: it must be one frame of valid
- * UTF-8 JSON, {"status":"error","message":REASON}. UTF-8 is checked by
+ * control byte. Every reply fileserver sends is built by reply_json():
+ * the replies to a frame it takes are built from each of its strings, the
+ * reply to a frame it refuses (send_error() with the reason, in a buffer
+ * as big as fileserver's) is read off a socket, and the input itself is
+ * given as a name and as a message. Each must be one object of valid
+ * UTF-8 JSON of the promised shape, the text kept whole when it was valid
+ * UTF-8 of at most REPLY_TEXT_MAX bytes. UTF-8 is checked by
  * fuzz_utf8_valid() (fuzz.c), written apart from json.c's own check.
  */
 #include "fuzz.h"
 
 #include "frame.h"
 #include "json.h"
+#include "np.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -216,13 +220,92 @@ static struct json_object check_reply(const char *buf, size_t len,
 }
 
 /*
+ * What reply_json() promises of the text field it was given (text, any
+ * bytes up to a NUL): kept as it is when it is valid UTF-8 of at most
+ * REPLY_TEXT_MAX bytes; cut before a character to at most REPLY_TEXT_MAX
+ * bytes when it is longer; valid UTF-8 whatever it was (check_text()).
+ */
+static void check_kept(const struct json_field *f, const char *text,
+                       const char *what)
+{
+	size_t len = strlen(text), bad;
+
+	if (!fuzz_utf8_valid(text, len, &bad))
+		return;
+	if (len <= REPLY_TEXT_MAX)
+		FUZZ_CHECK(f->len == len && memcmp(f->str, text, len) == 0,
+		           "%s: the text \"%s\" came back as \"%s\"", what,
+		           show(text, len), show(f->str, f->len));
+	else
+		FUZZ_CHECK(f->len <= REPLY_TEXT_MAX &&
+		                   f->len + 4 > REPLY_TEXT_MAX &&
+		                   memcmp(f->str, text, f->len) == 0,
+		           "%s: %zu bytes of valid UTF-8 came back as %zu "
+		           "bytes, not their first %d or a few fewer",
+		           what, len, f->len, REPLY_TEXT_MAX);
+}
+
+/*
+ * A reply as a client reads it: valid UTF-8 JSON of the shape reply_json()
+ * promises, {"status":"error","message":MESSAGE} or {"status":"ok",
+ * "filename":NAME,"filesize":SIZE}.
+ */
+static void check_reply_object(const struct json_object *reply,
+                               const char *message, const char *name,
+                               long long size, const char *what)
+{
+	const struct json_field *status = json_get(reply, "status");
+	const struct json_field *text =
+	        json_get(reply, message != NULL ? "message" : "filename");
+	const struct json_field *filesize = json_get(reply, "filesize");
+	const char *want = message != NULL ? "error" : "ok";
+
+	FUZZ_CHECK(status != NULL && status->type == JSON_STRING &&
+	                   strcmp(status->str, want) == 0,
+	           "%s: no \"status\":\"%s\"", what, want);
+	FUZZ_CHECK(text != NULL && text->type == JSON_STRING,
+	           "%s: no \"%s\" string", what,
+	           message != NULL ? "message" : "filename");
+	if (message != NULL)
+		FUZZ_CHECK(reply->n == 2, "%s: %zu fields, not 2", what,
+		           reply->n);
+	else
+		FUZZ_CHECK(reply->n == 3 && filesize != NULL &&
+		                   filesize->type == JSON_INT &&
+		                   filesize->num == size,
+		           "%s: not 3 fields with \"filesize\":%lld", what,
+		           size);
+	check_kept(text, message != NULL ? message : name, what);
+}
+
+/* reply_json()'s text for (message, name, size), checked as above. */
+static void check_reply_json(const char *message, const char *name,
+                             long long size, const char *what)
+{
+	struct json_object reply;
+	char err[256], *text;
+	size_t len;
+
+	text = reply_json(message, name, size, &len);
+	if (text == NULL)
+		return; /* out of memory: frame.h allows it */
+	FUZZ_CHECK(len <= FRAME_MAX, "%s: %zu bytes, over FRAME_MAX", what,
+	           len);
+	check_text(text, len, what);
+	FUZZ_CHECK(json_parse(text, len, &reply, err, sizeof err) == 0,
+	           "%s does not parse (%s): %s", what, err, show(text, len));
+	check_reply_object(&reply, message, name, size, what);
+	json_free(&reply);
+	free(text);
+}
+
+/*
  * The error reply fileserver sends when recv_frame() refused a request:
  * send_error(fd, why). Sent on a socket pair and read back as a client.
  */
 static void check_error_reply(const char *why)
 {
 	static char buf[4 + FRAME_MAX + 1];
-	const struct json_field *status, *message;
 	struct json_object reply;
 	size_t len = 0;
 	ssize_t n;
@@ -237,32 +320,30 @@ static void check_error_reply(const char *why)
 		len += (size_t)n;
 	close(fd[0]);
 	reply = check_reply(buf, len, "the error reply to a refused frame");
-	status = json_get(&reply, "status");
-	message = json_get(&reply, "message");
-	FUZZ_CHECK(reply.n == 2 && status != NULL &&
-	                   status->type == JSON_STRING &&
-	                   strcmp(status->str, "error") == 0 &&
-	                   message != NULL && message->type == JSON_STRING &&
-	                   message->len == strlen(why) &&
-	                   memcmp(message->str, why, message->len) == 0,
-	           "the error reply is not {\"status\":\"error\",\"message\":"
-	           "REASON} for the reason \"%s\"",
-	           show(why, strlen(why)));
+	check_reply_object(&reply, why, NULL, 0,
+	                   "the error reply to a refused frame");
 	json_free(&reply);
 }
 
 /*
- * THE PLACE FOR FILESERVER'S REPLIES. fileserver.c builds its replies in
- * several places today (check_request(), send_file(), handle_client()).
- * Once one function builds every reply for a request (the lesson 03 part
- * of issue 13), call it here on req, the request recv_frame() took, and
- * pass each reply it sends through check_reply(): valid UTF-8, valid
- * JSON, {"status":"ok",...} or {"status":"error","message":TEXT}. Until
- * then only the reply to a refused frame is checked (check_error_reply).
+ * Every reply fileserver sends is built by reply_json() (frame.h): built
+ * here from each string of a request it took, as a file's name and as a
+ * message quoting it.
  */
 static void check_server_replies(const struct json_object *req)
 {
-	(void)req;
+	size_t i;
+
+	for (i = 0; i < req->n; i++) {
+		const struct json_field *f = &req->fields[i];
+
+		if (f->type != JSON_STRING)
+			continue;
+		check_reply_json(NULL, f->str, (long long)f->len,
+		                 "the reply naming a requested file");
+		check_reply_json(f->str, NULL, 0,
+		                 "the error reply quoting a request");
+	}
 }
 
 /*
@@ -279,7 +360,7 @@ static void check_frame(const char *wire, size_t len)
 	if (socket_holding(fd, wire, len) < 0)
 		return;
 	strcpy(why, "(unset)");
-	rc = recv_frame(fd[0], &obj, why, sizeof why);
+	rc = recv_frame(fd[0], &obj, NP_NO_DEADLINE, why, sizeof why);
 	close(fd[0]);
 	close(fd[1]);
 	if (len >= 4) {
@@ -394,6 +475,19 @@ static void check_writer(const char *data, size_t size)
 	free(key);
 }
 
+/* reply_json() given the input's bytes (up to a NUL) as a message. */
+static void check_any_reply(const char *data, size_t size)
+{
+	char *text = malloc(size + 1);
+
+	FUZZ_CHECK(text != NULL, "out of memory");
+	memcpy(text, data, size);
+	text[size] = '\0';
+	check_reply_json(text, NULL, 0, "the error reply quoting any bytes");
+	check_reply_json(NULL, text, 7, "the reply naming any bytes");
+	free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char framed[4 + FRAME_MAX];
@@ -409,5 +503,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_frame(framed, 4 + size);
 	}
 	check_writer((const char *)data, size);
+	check_any_reply((const char *)data, size);
 	return 0;
 }
