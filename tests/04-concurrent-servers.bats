@@ -12,14 +12,6 @@ setup() {
 	NP_PORT_HINT=8888
 	NP_REPRO=(nc 127.0.0.1 "$NP_PORT_HINT")
 	WAIT=$((5 * NP_SLOW))
-	# ThreadSanitizer sleeps a second at exit while it still counts
-	# another thread (atexit_sleep_ms, to catch races at exit), and a
-	# detached thread that has just ended is one: thread-server's stop
-	# would take a second one time in three. It waits for its threads
-	# itself before main() returns.
-	if [[ ${SANITIZE:-} == *thread* ]]; then
-		export TSAN_OPTIONS=$TSAN_OPTIONS:atexit_sleep_ms=0
-	fi
 	# loadgen drives the servers; its own tests run it under valgrind too.
 	LOADGEN_WRAP=()
 	KILLED_CHILD=

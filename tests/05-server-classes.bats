@@ -369,10 +369,6 @@ serving() {
 }
 
 @test "TODO(05.7) thread mode: SIGTERM stops it within 1 s while clients idle, no thread left" {
-	# ThreadSanitizer sleeps 1 s at exit (atexit_sleep_ms) when a thread
-	# has not quite ended yet, as a detached request thread may not have:
-	# its own time, not the server's.
-	export TSAN_OPTIONS=${TSAN_OPTIONS:+$TSAN_OPTIONS:}atexit_sleep_ms=0
 	start_server echo-server -t tcp -m thread
 	hold_client held
 	exec 7<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
