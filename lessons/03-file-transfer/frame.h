@@ -64,10 +64,16 @@ int recv_frame(int fd, struct json_object *obj, long long deadline, char *err,
                size_t errlen);
 
 /*
- * Write s (len bytes, any bytes) into out (outlen > 0 bytes) as text that
- * is safe in a log line or on a terminal: it holds no control character
- * and is valid UTF-8. Returns out, always NUL-terminated. The contract is
- * in full at TODO(03.11), in frame.c.
+ * Write s (len bytes, any bytes, NUL included) into out (outlen > 0
+ * bytes) as text that is safe in a log line or on a terminal: no control
+ * character, valid UTF-8. Each control byte (0x00-0x1f and 0x7f) becomes
+ * a visible escape, \n, \r and \t for those three and \xHH (lower-case
+ * hex) for the others; each backslash becomes \\, so that a backslash in
+ * out always starts an escape; a byte that does not start a valid UTF-8
+ * character (json_utf8_char()) becomes \xHH too; a valid character is
+ * copied whole. When out is too small, it ends before the first escape or
+ * character that does not fit whole, never inside one. Returns out,
+ * always NUL-terminated.
  */
 char *escape_text(char *out, size_t outlen, const char *s, size_t len);
 
