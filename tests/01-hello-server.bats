@@ -24,13 +24,6 @@ teardown_file() {
 # A valid request, sent a byte at a time by the slow clients below.
 DRIBBLE='GET / HTTP/1.1\r\nHost: localhost\r\nUser-Agent: a-slow-client\r\n\r\n'
 
-# server_fds_above N: the server holds more than N descriptors (it has
-# accepted a connection). Builtins only: it is polled.
-server_fds_above() {
-	local fds=("/proc/$SERVER_PID/fd/"*)
-	((${#fds[@]} > $1))
-}
-
 # background_peer OUT NP-PEER-ARG...: np-peer against the server, in the
 # background: its reply in OUT, its messages in OUT.err; PEER_PID.
 background_peer() {
@@ -77,7 +70,7 @@ stop_while() {
     terminal 1:  ${NP_SERVER_CMD/-p 0/-p $NP_PORT_HINT}
     terminal 2:  build/tests/np-peer -p $NP_PORT_HINT $(printf '%q ' "$@")
     $how   (while the client is connected: the server must exit 0 at once)"
-	np_until $((5 * NP_SLOW)) server_fds_above "$base" ||
+	np_until $((5 * NP_SLOW)) fd_above "$SERVER_PID" "$base" ||
 		fail "the server did not accept the client within $((5 * NP_SLOW)) s"
 	stop_server_within 1000 "$what" "$sig"
 }
@@ -252,7 +245,7 @@ head_of_size() {
 	# fires, so only a deadline for the whole head stops it. -b: it reads
 	# the reply while it still sends.
 	background_peer "$BATS_TEST_TMPDIR/dribbler" -w 20 -b 4096 -c 1 -d 300 -m "$DRIBBLE"
-	np_until $((5 * NP_SLOW)) server_fds_above "$base" ||
+	np_until $((5 * NP_SLOW)) fd_above "$SERVER_PID" "$base" ||
 		fail "the server did not accept the dribbler within $((5 * NP_SLOW)) s"
 	background_peer "$REPLY_FILE" -w 20 -m 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'
 	second=$PEER_PID

@@ -99,11 +99,6 @@ expect_store_has() {
 			"$( [[ -e $STORE/$1 ]] && wc -c <"$STORE/$1" || echo 'no such file') "
 }
 
-# fds_above PID N: PID holds more than N descriptors.
-fds_above() {
-	local fds=("/proc/$1/fd/"*)
-	((${#fds[@]} > $2))
-}
 
 # or_gone PID CMD...: CMD succeeds, or PID has exited (waiting for CMD
 # any longer is no use).
@@ -116,8 +111,8 @@ or_gone() {
 # expect_accepted BASE WHO: the server accepted the client just started
 # (it holds more descriptors than the BASE it held before).
 expect_accepted() {
-	np_until $((5 * NP_SLOW)) or_gone "$SERVER_PID" fds_above "$SERVER_PID" "$1" || true
-	fds_above "$SERVER_PID" "$1" ||
+	np_until $((5 * NP_SLOW)) or_gone "$SERVER_PID" fd_above "$SERVER_PID" "$1" || true
+	fd_above "$SERVER_PID" "$1" ||
 		np_mismatch "the server did not accept $2" "a new descriptor within $((5 * NP_SLOW)) s" \
 			"$(fd_count "$SERVER_PID") descriptors, $1 before"
 }

@@ -90,10 +90,10 @@ char *escape_text(char *out, size_t outlen, const char *s, size_t len)
 	np_todo("03.11");
 }
 
-int send_object(int fd, struct json_writer *w)
+/* Send text (len bytes, malloc'ed; NULL: it could not be made) as one
+ * frame and free it. Returns 0, or -1 (errno). */
+static int send_text(int fd, char *text, size_t len)
 {
-	size_t len;
-	char *text = json_writer_finish(w, &len);
 	int rc;
 
 	if (text == NULL)
@@ -101,6 +101,14 @@ int send_object(int fd, struct json_writer *w)
 	rc = send_frame(fd, text, len);
 	free(text);
 	return rc;
+}
+
+int send_object(int fd, struct json_writer *w)
+{
+	size_t len = 0;
+	char *text = json_writer_finish(w, &len);
+
+	return send_text(fd, text, len);
 }
 
 /*
@@ -154,15 +162,10 @@ char *reply_json(const char *message, const char *name, long long size,
 
 int send_reply(int fd, const char *message, const char *name, long long size)
 {
-	size_t len;
+	size_t len = 0;
 	char *text = reply_json(message, name, size, &len);
-	int rc;
 
-	if (text == NULL)
-		return -1;
-	rc = send_frame(fd, text, len);
-	free(text);
-	return rc;
+	return send_text(fd, text, len);
 }
 
 int send_error(int fd, const char *message)

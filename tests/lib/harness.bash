@@ -444,10 +444,17 @@ fd_count_settled() {
 	fd_count "$1"
 }
 
-# fd_at_most PID N: PID holds at most N file descriptors.
+# fd_at_most PID N: PID holds at most N file descriptors. Builtins only:
+# it is polled.
 fd_at_most() {
 	local fds=("/proc/$1/fd/"*)
 	((${#fds[@]} <= $2))
+}
+
+# fd_above PID N: PID holds more than N file descriptors (a server has
+# accepted a connection, or opened a file).
+fd_above() {
+	! fd_at_most "$@"
 }
 
 # curl_request METHOD TARGET [CURL_ARG...]: ask the server with curl (HEAD
