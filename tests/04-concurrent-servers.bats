@@ -213,6 +213,13 @@ oversize_drops_one() {
 	say 8 'a new client is served'
 }
 
+# maps_at_most PID N: PID has at most N memory mappings.
+maps_at_most() {
+	local maps
+	mapfile -t maps <"/proc/$1/maps" 2>/dev/null
+	((${#maps[@]} <= $2))
+}
+
 # no_fd_growth SERVER: 300 connections come and go; the server holds as
 # many descriptors afterwards as before, and about as many memory mappings
 # after the last 200 as after the first 100.
@@ -235,6 +242,9 @@ no_fd_growth() {
 	run_loadgen -c 100 -n 3 -s 32
 	run_loadgen -c 100 -n 3 -s 32
 	after=$(fd_count_settled "$SERVER_PID" "$base")
+	# Threads end a moment after their clients (later still under
+	# valgrind): wait, bounded, for the map to come back down.
+	np_until $((5 * NP_SLOW)) maps_at_most "$SERVER_PID" $((maps1 + slack)) || true
 	maps3=$(wc -l <"/proc/$SERVER_PID/maps")
 	NP_SENT="300 connections (loadgen -c 100, three times), all closed"
 	NP_SHOW=np_show_nothing

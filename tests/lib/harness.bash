@@ -60,6 +60,7 @@ np_setup() {
 	# ended is one: its own time, not the server's stop.
 	export TSAN_OPTIONS=${TSAN_OPTIONS:-exitcode=96:atexit_sleep_ms=0}
 	SERVER_PID=
+	declare -gA NP_BIRTH_OF=()
 	NP_PIDS=()
 	NP_BG_PIDS=()
 	NP_LOGS=()
@@ -147,10 +148,34 @@ np_kill_tree() {
 # only: it is polled, and a fork costs milliseconds in a sandbox. The file
 # is read whole, in one redirection: a loop reading it line by line while
 # the process vanishes confused bats' report of the failing command.
+# Its number must still be a process's (Tgid): /proc/N also answers for a
+# thread N of any process, and with pid_max at 32768 and thousands of
+# threads started by the tests, a thread elsewhere takes a dead server's
+# number within seconds (seen: "still running 4 s later" of a server
+# reaped at once).
 np_alive() {
 	local status=
 	{ IFS= read -r -d '' status <"/proc/$1/status"; } 2>/dev/null
-	[[ $status =~ State:[[:space:]]*([A-Z]) ]] && [[ ${BASH_REMATCH[1]} != [ZX] ]]
+	[[ $status =~ State:[[:space:]]*([A-Z]) ]] && [[ ${BASH_REMATCH[1]} != [ZX] ]] &&
+		[[ $status =~ Tgid:[[:space:]]*([0-9]+) ]] && [[ ${BASH_REMATCH[1]} == "$1" ]] &&
+		{ [[ -z ${NP_BIRTH_OF[$1]:-} ]] || { np_start_time "$1" && [[ $NP_START == "${NP_BIRTH_OF[$1]}" ]]; }; }
+}
+
+# np_start_time PID: set NP_START to when PID started (clock ticks since
+# boot, field 22 of /proc/PID/stat): with its number, what tells a process
+# from a later one that got the same number.
+np_start_time() {
+	local stat=
+	{ IFS= read -r stat <"/proc/$1/stat"; } 2>/dev/null
+	local f=(${stat##*) })
+	NP_START=${f[19]:-}
+}
+
+# np_birth PID: remember when PID started, so that np_alive never takes a
+# later process of the same number for it.
+np_birth() {
+	np_start_time "$1"
+	NP_BIRTH_OF[$1]=$NP_START
 }
 
 # np_pause SECONDS: the pause between two looks at a condition a bounded
@@ -335,6 +360,7 @@ np_start_server() {
 	setsid "${NP_LAUNCH[@]}" "${wrap[@]}" "$path" -p "$port" "$@" \
 		>"$log" 2>&1 <"$NP_STDIN" 3>&- &
 	SERVER_PID=$!
+	np_birth "$SERVER_PID"
 	SERVER_LOG=$log
 	[[ $how == wrap ]] && NP_CHECKED_PIDS+=("$SERVER_PID")
 	NP_PIDS+=("$SERVER_PID")
