@@ -252,6 +252,25 @@ np_group_gone() {
 	! pgrep -g "$1" >/dev/null
 }
 
+# np_where PID: where each thread of PID waits (state, kernel wait channel,
+# system call), and its stacks when gdb is there: what a failure shows of a
+# server that did not stop.
+np_where() {
+	local task line=
+	for task in /proc/"$1"/task/*; do
+		{
+			IFS= read -r line <"$task/wchan"
+			printf '  thread %s: %s, in %s, syscall %s\n' "${task##*/}" \
+				"$(grep -m1 '^State' "$task/status" | cut -f2)" "${line:-?}" \
+				"$(cut -d' ' -f1 "$task/syscall")"
+		} 2>/dev/null || true
+	done
+	if command -v gdb >/dev/null; then
+		timeout 15 gdb -p "$1" -batch -ex 'thread apply all bt' 2>/dev/null |
+			grep -E '^(#|Thread)' | head -n 40 || true
+	fi
+}
+
 # stop_server_within MS WHILE [SIGNAL]: send SIGNAL (default TERM) to the
 # server's own process, as kill(1) or systemd does, and fail unless it
 # exited 0 within MS milliseconds (times NP_SLOW), leaving no process it
@@ -271,12 +290,14 @@ stop_server_within() {
 	took=$((NP_MS - start))
 	if ! np_gone "$pid"; then
 		left=it
+		local where
+		where=$(np_where "$pid")
 	elif ! np_until 2 np_group_gone "$pid"; then
 		left="a process it started (a child)"
 	fi
 	stop_server
 	if [[ -n $left ]]; then
-		fail "SIG$sig to the server while $what: $left was still running $wait_s s later (expected: all gone within $ms ms; killed)"
+		fail "SIG$sig to the server while $what: $left was still running $wait_s s later (expected: all gone within $ms ms; killed)${where:+$'\n'where it was:$'\n'$where}"
 		return 1
 	elif ((took > ms)); then
 		fail "SIG$sig to the server while $what: it took $took ms to exit (expected: within $ms ms)"
