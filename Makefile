@@ -205,6 +205,7 @@ fuzz: ## fuzz the parsers of lessons 01, 03 and 04 for FUZZ_S seconds each (libF
 	@tools/fuzz $(FUZZ_S) $(FUZZERS)
 
 bench: deps ## measure a lesson's programs (prints numbers, never fails on speed): make bench LESSON=04
+	@tools/bootstrap bench
 	@$(MAKE) --no-print-directory -s build SRC=$(BENCH_SRC) OUT=build/$(BENCH_SRC)
 	@$(if $(strip $(BENCH_DEPS)),$(MAKE) --no-print-directory -s $(BENCH_DEPS),true)
 	@$(foreach l,$(SELECTED),\

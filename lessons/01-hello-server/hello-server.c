@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -113,11 +114,13 @@ static enum head_result read_head(int fd, char *buf, size_t cap,
 	 * "\r\n\r\n". One recv() may return any piece of the request, a
 	 * single byte or several lines, and the blank line may straddle two.
 	 * The deadline bounds the whole head, however slowly its bytes
-	 * come: never wait for a piece past it (np_wait_fd()), and return
-	 * HEAD_TIMEOUT once it has passed. A stop (SIGINT, SIGTERM) ends any
-	 * wait at once: HEAD_STOPPED. EOF before the blank line: HEAD_EOF. A
-	 * full buffer without it: HEAD_TOO_BIG. EINTR is no error; any other
-	 * error is HEAD_ERROR (errno set). */
+	 * come: never wait for a piece past it, and return HEAD_TIMEOUT once
+	 * it has passed. Never block in recv(): wait in np_wait_fd(), and
+	 * only when nothing is there to read (under load the bytes have
+	 * come already). A stop (SIGINT, SIGTERM) ends any wait at once:
+	 * HEAD_STOPPED. EOF before the blank line: HEAD_EOF. A full buffer
+	 * without it: HEAD_TOO_BIG. EINTR is no error; any other error is
+	 * HEAD_ERROR (errno set). */
 	(void)fd;
 	(void)buf;
 	(void)cap;
@@ -149,22 +152,24 @@ static enum status parse_request_line(const char *head, enum method *method)
 }
 
 /*
- * Send all len bytes of buf on the connected socket fd, however many send()
- * calls it takes. Returns 0, or -1 with errno set (EINTR: the server is
- * stopping).
+ * Send all len bytes of buf on the connected socket fd by the deadline (a
+ * time of np_now_ms()), however many send() calls it takes. Returns 0, or
+ * -1 with errno set: ETIMEDOUT when the deadline passed, EINTR when the
+ * server is stopping.
  */
-static int send_all(int fd, const char *buf, size_t len)
+static int send_all(int fd, const char *buf, size_t len, long long deadline)
 {
-	/* TODO(01.5): send() may send fewer bytes than asked (a short
-	 * write): send the rest until all len bytes are gone. A signal
-	 * makes a send() that waits fail with EINTR (the socket has a time
-	 * limit, so SA_RESTART does not restart it): no error, try again;
-	 * but once a stop was asked for (np_stop) the server owes this
-	 * client nothing: send no more, return -1 with errno EINTR. Any
-	 * other error: return -1. */
+	/* TODO(01.5): send() may take fewer bytes than asked (a short
+	 * write): send the rest until all len bytes are gone. Never block
+	 * in send(): a client that stops reading fills the socket's buffer,
+	 * and then wait for room in np_wait_fd(), by the deadline. A stop
+	 * ends the wait: the server owes this client nothing more (-1,
+	 * EINTR). The deadline passed: -1, ETIMEDOUT. EINTR from send() is
+	 * no error; any other error: -1. */
 	(void)fd;
 	(void)buf;
 	(void)len;
+	(void)deadline;
 	np_todo("01.5");
 }
 
@@ -191,22 +196,24 @@ static int format_head(char *buf, size_t cap, enum status st)
 }
 
 /*
- * Send the response for status st: the head and, unless head_only, the
- * body. Returns 0, or -1 with errno set.
+ * Send the response for status st, by the deadline: the head and, unless
+ * head_only, the body, together in one buffer, so that one send() does
+ * (and one TCP segment carries) both. Returns 0, or -1 with errno set.
  */
-static int send_response(int fd, enum status st, int head_only)
+static int send_response(int fd, enum status st, int head_only,
+                         long long deadline)
 {
-	const char *body = statuses[st].body;
-	char head[256];
-	int n = format_head(head, sizeof head, st);
+	const char *body = head_only ? "" : statuses[st].body;
+	size_t body_len = strlen(body);
+	char reply[512];
+	int n = format_head(reply, sizeof reply, st);
 
-	if (n < 0) {
+	if (n < 0 || (size_t)n + body_len > sizeof reply) {
 		errno = EOVERFLOW;
 		return -1;
 	}
-	if (send_all(fd, head, (size_t)n) < 0)
-		return -1;
-	return head_only ? 0 : send_all(fd, body, strlen(body));
+	memcpy(reply + n, body, body_len);
+	return send_all(fd, reply, (size_t)n + body_len, deadline);
 }
 
 /*
@@ -249,8 +256,42 @@ static enum status status_of_partial(enum head_result got, const char *head,
 }
 
 /*
+ * Whether the head (the len bytes read) names a header, e.g.
+ * "Content-Length": a name at the start of a line, any case, then ':'.
+ */
+static int has_header(const char *head, size_t len, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i + 2 + n < len; i++)
+		if (head[i] == '\n' &&
+		    strncasecmp(head + i + 1, name, n) == 0 &&
+		    head[i + 1 + n] == ':')
+			return 1;
+	return 0;
+}
+
+/*
+ * Whether the client may still send bytes we will not read, so that a
+ * plain close() could reset the connection and destroy the reply: unless
+ * it was a request we answered 200 whose head ended at the last byte read
+ * and that announces no body (nginx's lingering-close rule, in short).
+ */
+static int may_send_more(const char *head, size_t len, enum status st)
+{
+	if (st != ST_OK || len < 4 ||
+	    memcmp(head + len - 4, "\r\n\r\n", 4) != 0)
+		return 1;
+	for (size_t i = 0; i + 4 < len; i++)
+		if (memcmp(head + i, "\r\n\r\n", 4) == 0)
+			return 1; /* a second request, pipelined */
+	return has_header(head, len, "Content-Length") ||
+	       has_header(head, len, "Transfer-Encoding");
+}
+
+/*
  * Serve one connection: read the request (it has timeout seconds from now
- * to come in whole), answer it, close.
+ * to come in whole), answer it (timeout seconds more), close.
  */
 static void handle_client(int fd, const struct sockaddr *peer, int timeout)
 {
@@ -279,28 +320,34 @@ static void handle_client(int fd, const struct sockaddr *peer, int timeout)
 	} else {
 		st = status_of_partial(got, head, len, &method);
 	}
-	if (send_response(fd, st, method == M_HEAD) < 0)
+	if (send_response(fd, st, method == M_HEAD,
+	                  np_now_ms() + timeout * 1000LL) < 0)
 		snprintf(outcome, sizeof outcome, "%d, send failed: %s",
 		         statuses[st].code, strerror(errno));
 	else
 		snprintf(outcome, sizeof outcome, "%d", statuses[st].code);
 	log_request(peer, head, len, outcome);
-	np_close_gently(fd);
+	if (may_send_more(head, len, st))
+		np_close_gently(fd);
+	else
+		close(fd);
 }
 
 /* Accept and serve connections, one at a time, until SIGINT or SIGTERM. */
 static void serve(int listen_fd, int timeout)
 {
-	/* TODO(01.2): Until SIGINT or SIGTERM (np_wait_readable() returns
-	 * 0), accept each connection, keeping the peer's address, give it
-	 * np_set_timeouts(fd, timeout) (a bound on each send()) and pass it
-	 * to handle_client(), which closes it. Nothing one client does may
-	 * stop the server: log a failed accept() (np_warn()) and go on.
-	 * Out of descriptors or memory (np_starved()), the client stays
-	 * queued and a retry at once would spin: pause NP_ACCEPT_PAUSE_MS
-	 * (np_sleep_ms(); a stop cuts it short) before the next try, and
-	 * log only the first failure of such a run, not every try. Accept
-	 * again as soon as it works. */
+	/* TODO(01.2): Until SIGINT or SIGTERM (np_stop), accept each
+	 * connection, keeping the peer's address, and pass it to
+	 * handle_client(), which closes it. listen_fd is non-blocking:
+	 * accept() never waits, and fails with EAGAIN when no client is
+	 * queued; only then wait, in np_wait_readable() (0: a stop). Under
+	 * load a client is always queued, and a stop must still end the
+	 * loop. Nothing one client does may stop the server: log a failed
+	 * accept() (np_warn()) and go on. Out of descriptors or memory
+	 * (np_starved()), the client stays queued and a retry at once would
+	 * spin: pause NP_ACCEPT_PAUSE_MS (np_sleep_ms(); a stop cuts it
+	 * short) before the next try, and log only the first failure of
+	 * such a run, not every try. Accept again as soon as it works. */
 	(void)listen_fd;
 	(void)timeout;
 	(void)handle_client; /* silences "unused": call it instead */
@@ -367,6 +414,10 @@ int main(int argc, char *argv[])
 	fd = open_listener(addr, port);
 	if (fd < 0)
 		np_die("listen on %s port %u:", addr, (unsigned)port);
+	/* serve() waits in np_wait_readable(), where a stop wakes it, and
+	 * never in accept(). */
+	if (np_set_nonblocking(fd) < 0)
+		np_die("fcntl:");
 	if (np_print_ready(fd) < 0)
 		np_die("writing the ready line:");
 	serve(fd, timeout);
