@@ -12,7 +12,9 @@
 #
 # Environment: BENCH_RUNS (default 5) runs per figure; BENCH_SECONDS
 # (default 3; 1 when BENCH_RUNS=1) per wrk run; BENCH_CONNS (default
-# "1 50") the connection counts.
+# "1 50") the connection counts; BENCH_PIN=0 lets the scheduler place
+# servers and wrk (then they share both CPUs, and a server's CPU time
+# per request shows in the rates too).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -33,7 +35,7 @@ fi
 
 # Pinning: servers on CPU 0, wrk on CPU 1 (taskset, util-linux).
 server_cpu=() client_cpu=()
-if (($(nproc) >= 2)) && command -v taskset >/dev/null; then
+if [[ ${BENCH_PIN:-1} != 0 ]] && (($(nproc) >= 2)) && command -v taskset >/dev/null; then
 	server_cpu=(taskset -c 0)
 	client_cpu=(taskset -c 1)
 fi
@@ -88,13 +90,20 @@ cpu_ticks() {
 calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
 
 declare -A pid port label
+up=()
 for s in "${servers[@]}"; do
 	key=${s%%|*}
 	label[$key]=${s#*|}
-	"start_$key"
+	if ! "start_$key"; then
+		[[ $key != c ]] || exit 1
+		echo "(${label[$key]} did not start: left out)"
+		continue
+	fi
+	up+=("$s")
 	pid[$key]=$BENCH_LAST
 	port[$key]=$BENCH_PORT
 done
+servers=("${up[@]}")
 # nginx's worker does the work: its CPU time is the worker's.
 if [[ -n ${pid[nginx]:-} ]]; then
 	worker=$(ps -o pid= --ppid "${pid[nginx]}" | head -n 1 | tr -d ' ')
@@ -136,15 +145,15 @@ for k in "${!rate[@]}"; do
 done
 
 printf '| %-28s |' server
-for c in "${conns[@]}"; do printf ' %9s | %9s |' "req/s -c$c" "CPU us/rq"; done
+for c in "${conns[@]}"; do printf ' %11s | %9s |' "req/s -c$c" "CPU us/rq"; done
 printf '\n|%s|' "------------------------------"
-for c in "${conns[@]}"; do printf '%s|%s|' "-----------" "-----------"; done
+for c in "${conns[@]}"; do printf '%s|%s|' "-------------" "-----------"; done
 echo
 for s in "${servers[@]}"; do
 	key=${s%%|*}
 	printf '| %-28s |' "${label[$key]}"
 	for c in "${conns[@]}"; do
-		printf ' %9.0f | %9.1f |' "${rate[$key/$c]}" "${cpu[$key/$c]}"
+		printf ' %11.0f | %9.1f |' "${rate[$key/$c]}" "${cpu[$key/$c]}"
 	done
 	echo
 done
