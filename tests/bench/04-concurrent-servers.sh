@@ -272,7 +272,7 @@ hold() {
 		>"$dir/hold.out" 2>"$dir/hold.err" </dev/null &
 	lg=$!
 	BENCH_PIDS+=("$lg")
-	until grep -q '^holding ' "$dir/hold.out"; do
+	until grep -qs '^holding ' "$dir/hold.out"; do
 		if ((tries-- == 0)) || ! bench_alive "$lg"; then
 			cat "$dir/hold.err" >&2
 			fail "loadgen -c $c -i against ${label[$key]} did not hold its connections"
