@@ -465,3 +465,63 @@ header_line() {
 	assert_equal "$(q "$T/res/results.json" score)" "$P1"
 	assert_equal "$(q "$T/res/results.json" extra_data.max_score)" "$P1"
 }
+
+# autograde SUBMISSION: run the Gradescope autograder built in $T/gs on
+# SUBMISSION, for lesson 01, into $T/res (emptied first).
+autograde() {
+	rm -rf "$T/res"
+	mkdir -p "$T/res"
+	tool env AUTOGRADER_SOURCE="$T/gs" SUBMISSION="$1" RESULTS="$T/res" \
+		LESSON=01 "$T/gs/run_autograder"
+}
+
+@test "gradescope: the sources are found by what they are: a whole repository with build/ and .git/, the lessons/ folder alone, or nothing to grade" {
+	tool "$NP_ROOT/tools/gradescope/build" "$T/gs"
+	assert_success
+	cp -R "$NP_ROOT/.tools" "$T/gs/netprog/.tools"
+	# A whole repository: the solution in lessons/, the skeleton in a
+	# release under build/ and in .git/ (which sort first by name).
+	local repo=$T/repo skel=$NP_ROOT/lessons/01-hello-server/hello-server.c
+	lesson01 "$repo/lessons"
+	mkdir -p "$repo/build/dist/netprog-student/lessons/01-hello-server" "$repo/.git/lessons/01-hello-server"
+	cp "$skel" "$repo/build/dist/netprog-student/lessons/01-hello-server/"
+	cp "$skel" "$repo/.git/lessons/01-hello-server/"
+	autograde "$repo"
+	assert_success
+	assert_equal "$(q "$T/res/results.json" score)" "$P1"
+	# A stray loose copy of the skeleton at the top does not win over
+	# the file in its lesson's folder.
+	cp "$skel" "$repo/hello-server.c"
+	autograde "$repo"
+	assert_success
+	assert_equal "$(q "$T/res/results.json" score)" "$P1"
+	# The lessons/ folder itself.
+	autograde "$repo/lessons"
+	assert_success
+	assert_equal "$(q "$T/res/results.json" score)" "$P1"
+	# Nothing of the course: still a results.json, score 0, and why.
+	mkdir -p "$T/none/build/lessons/01-hello-server"
+	cp "$skel" "$T/none/build/lessons/01-hello-server/"
+	echo 'print("hello")' >"$T/none/hello.py"
+	autograde "$T/none"
+	assert_failure
+	"$DOC" json "$T/res/results.json" || fail "results.json is not valid JSON"
+	assert_equal "$(q "$T/res/results.json" score)" 0
+	[[ $(q "$T/res/results.json" output) == "No lesson source found"* ]] ||
+		fail "results.json does not say why: $(cat "$T/res/results.json")"
+}
+
+@test "gradescope: when grading itself fails, results.json still says so, with a score of 0" {
+	tool "$NP_ROOT/tools/gradescope/build" "$T/gs"
+	assert_success
+	cp -R "$NP_ROOT/.tools" "$T/gs/netprog/.tools"
+	mkdir -p "$T/gs/netprog/tests-extra" "$T/sub"
+	printf '# bats test_tags=points:many\n@test "x" {\n\ttrue\n}\n' >"$T/gs/netprog/tests-extra/01-x.bats"
+	cp "$NP_ROOT/solutions/01-hello-server/hello-server.c" "$T/sub/"
+	autograde "$T/sub"
+	assert_failure
+	"$DOC" json "$T/res/results.json" || fail "results.json is not valid JSON"
+	assert_equal "$(q "$T/res/results.json" score)" 0
+	[[ $(q "$T/res/results.json" output) == "The autograder itself failed"* ]] ||
+		fail "results.json does not say why: $(cat "$T/res/results.json")"
+}
