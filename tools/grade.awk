@@ -491,9 +491,15 @@ function final_mode(    f, fo, n, i, k, table, score, maxs, tests, passed, \
 	}
 	# The student's view: each lesson's TODOs, done or not, and what next.
 	for (i = 1; i <= n; i++) {
-		printf "%s: %d of %d TODOs done, %d of %d tests pass%s\n", les[i], \
-			ldone[i], ltodos[i], lpass[i], ltot[i], \
-			lbuilt[i] != 0 ? "" : " (it does not compile: run make check LESSON=" substr(les[i], 1, 2) ")"
+		# A lesson not started ran no test: say so, not "0 pass" (make
+		# grade runs them, and the ones no TODO names may pass).
+		if (lbuilt[i] == 2)
+			printf "%s: %d of %d TODOs done, not started (its %d tests not run)\n", \
+				les[i], ldone[i], ltodos[i], ltot[i]
+		else
+			printf "%s: %d of %d TODOs done, %d of %d tests pass%s\n", les[i], \
+				ldone[i], ltodos[i], lpass[i], ltot[i], \
+				lbuilt[i] != 0 ? "" : " (it does not compile: run make check LESSON=" substr(les[i], 1, 2) ")"
 		line = " "
 		for (k = 1; k <= ntodo[les[i]]; k++) {
 			line = line sprintf(" %-5s %-8s", tid[les[i], k], tstate[les[i], k])
