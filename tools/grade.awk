@@ -216,8 +216,10 @@ function read_tap(    l, ok, rest, num, cur, t, m, last) {
 			}
 			cur = num
 			fresh = 1
+			trace_at = 0
 			state[num] = ok ? "passed" : "failed"
 			out[num] = ""
+			trace[num] = ""
 			if (rest ~ /^ # skip( |$)/) {
 				state[num] = "failed"
 				m = substr(rest, 9)
@@ -241,6 +243,23 @@ function read_tap(    l, ok, rest, num, cur, t, m, last) {
 				continue
 			}
 			fresh = 0
+			# bats' trace of where the test stopped ("(from function
+			# ... in test file ..., line N)", then "`CMD' failed"): for
+			# an instructor, not the first thing a student reads. It
+			# goes after the test's own message (see with_trace()).
+			if (trace_at == 0 && t ~ /^\((from function `|in test file )/)
+				trace_at = 1
+			if (trace_at == 1) {
+				trace[cur] = trace[cur] t "\n"
+				if (t ~ /\)$/)
+					trace_at = 2
+				continue
+			}
+			if (trace_at == 2 && t ~ /^  `.*' failed/) {
+				trace[cur] = trace[cur] t "\n"
+				trace_at = 3
+				continue
+			}
 			if (length(out[cur]) < 65536)
 				out[cur] = out[cur] t "\n"
 		} else if (length(loose) < 65536) {
@@ -283,6 +302,8 @@ function lesson_mode(    i, n, s, o, why, sep, csep, failures, errors, secs, \
 			errors++
 		} else if (state[i] == "failed") {
 			failures++
+			if (trace[i] != "")
+				out[i] = out[i] "where the test stopped (bats):\n" trace[i]
 		}
 		got = state[i] == "passed" ? pts[i] : 0
 		score += got

@@ -166,7 +166,9 @@ np_alive() {
 # from a later one that got the same number.
 np_start_time() {
 	local stat=
-	{ IFS= read -r stat <"/proc/$1/stat"; } 2>/dev/null
+	# A process already gone has no start time: NP_START is empty then,
+	# and this is no failure (bats' set -e would end the test here).
+	{ IFS= read -r stat <"/proc/$1/stat"; } 2>/dev/null || true
 	local f=(${stat##*) })
 	NP_START=${f[19]:-}
 }
@@ -226,7 +228,7 @@ np_clock() {
 # and system, all its threads), in milliseconds. A busy loop shows here.
 np_cpu_ms() {
 	local stat=
-	{ IFS= read -r stat <"/proc/$1/stat"; } 2>/dev/null
+	{ IFS= read -r stat <"/proc/$1/stat"; } 2>/dev/null || true
 	# Fields after the ")" that ends the command name: state is the 1st,
 	# utime the 12th, stime the 13th, in clock ticks (100 a second).
 	local f=(${stat##*) })

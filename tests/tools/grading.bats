@@ -105,6 +105,17 @@ valid_reports() {
 	assert_equal "$("$DOC" xml "$T/reports/01-hello-server.xml" count failure)" "$((N1 - 2))"
 	# The two usage tests pass on the given code and are worth nothing.
 	assert_equal "$(q "$T/grade.json" 'tests[*].status' | grep -c passed)" 2
+	# A failure's first line is what went wrong; bats' trace of where the
+	# test stopped comes after it, in JUnit, results.json and Classroom.
+	! "$DOC" xml "$T/reports/01-hello-server.xml" attr failure message | grep -E '^\((from function|in test file) ' ||
+		fail "a JUnit failure message starts with bats' trace"
+	[[ $(q "$T/grade.json" 'tests[0].output') == *$'\nwhere the test stopped (bats):\n(from function '* ]] ||
+		fail "bats' trace is not after the message: $(q "$T/grade.json" 'tests[0].output')"
+	local i m
+	for ((i = 0; i < N1; i++)); do
+		m=$(q "$T/classroom.json" "tests[$i].message")
+		[[ $m != "("* ]] || fail "Classroom message $i starts with bats' trace: $m"
+	done
 }
 
 @test "grade: the reference solution scores full marks, in every report" {
