@@ -33,6 +33,12 @@ GRADE_DIR ?= build
 export VALGRIND SANITIZE TESTS_EXTRA GRADE_DIR
 # A student release has no solutions/: what needs them says so and stops.
 HAVE_SOLUTIONS := $(wildcard solutions)
+# What only the instructor's copy can do (it needs solutions/): make help
+# leaves these out of a student release.
+INSTRUCTOR_TARGETS := test dist-student dist-reference gradescope test-tools \
+	skeletons verify-todos check-errors fuzz
+empty :=
+space := $(empty) $(empty)
 define need_solutions
 @$(if $(HAVE_SOLUTIONS),true,echo 'netprog: make $@ needs solutions/, the instructor'"'"'s copy; this is the student release (try make check, make grade, make progress)' >&2; exit 1)
 endef
@@ -147,15 +153,16 @@ $(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
 	distclean format format-check FORCE
 
 help: ## show this list
-	@echo 'netprog - network programming in C. Usage: make TARGET [LESSON=NN] [SRC=solutions]'
+	@echo 'netprog - network programming in C. Usage: make TARGET [LESSON=NN]$(if $(HAVE_SOLUTIONS), [SRC=solutions])'
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+		$(if $(HAVE_SOLUTIONS),cat,grep -vE '^($(subst $(space),|,$(strip $(INSTRUCTOR_TARGETS)))):') | \
 		sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 18
-	@echo 'Variables: LESSON=NN (3, 03 or 03-name; default all)  SRC=solutions'
+	@echo 'Variables: LESSON=NN (3, 03 or 03-name; default all)$(if $(HAVE_SOLUTIONS),  SRC=solutions)'
 	@echo '           VALGRIND=1  SANITIZE=address,undefined|thread  CC=clang'
 	@echo '           TESTS_EXTRA=DIR (more tests, NN-*.bats)  GRADE_DIR=DIR (default build)'
-	@echo '           FUZZ_S=SECONDS (make fuzz: per harness, default 60)'
+	@$(if $(HAVE_SOLUTIONS),echo '           FUZZ_S=SECONDS (make fuzz: per harness, default 60)',true)
 
-build: $(BINARIES) $(TEST_DRIVERS) ## build the selected lessons (the student's code; SRC=solutions: the reference)
+build: $(BINARIES) $(TEST_DRIVERS) ## build the selected lessons' programs into build/: make build LESSON=01
 
 deps: ## fetch/check what the tests need (bats, curl, nss_wrapper; valgrind with VALGRIND=1)
 	@tools/bootstrap $(if $(VALGRIND),valgrind)
@@ -225,11 +232,16 @@ check-errors: ## check the error contract (np.h): only main exits, helpers never
 	$(need_solutions)
 	@tools/check-errors
 
+# The C files: git's list in a clone; outside git (an unpacked release),
+# every one in the course's folders.
+C_FILES = $$(git ls-files '*.c' '*.h' 2>/dev/null | grep . || \
+	find lessons solutions tests -name '*.[ch]' 2>/dev/null | sort)
+
 format: ## clang-format every C file in place
-	@clang-format -i $$(git ls-files '*.c' '*.h')
+	@clang-format -i $(C_FILES)
 
 format-check: ## fail if a C file is not clang-formatted
-	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+	@clang-format --dry-run -Werror $(C_FILES)
 
 clean: ## remove build/
 	rm -rf build

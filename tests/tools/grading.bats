@@ -291,7 +291,16 @@ valid_reports() {
 	grep -q 'instructor-only' "$rel/README.md" && fail "README.md still has instructor-only sections"
 	! grep -nE 'make (test|skeletons|verify-todos|check-errors|dist-|gradescope)|tools/(skeleton|verify|check-|dist-|gradescope)|tests/tools|\.ci/' "$rel/README.md" ||
 		fail "README.md names what only the instructor has"
-	true
+	# make help lists only what works in the release.
+	run make -C "$rel" --no-print-directory help
+	assert_success
+	! grep -nE '^  (test|skeletons|verify-todos|check-errors|dist-student|dist-reference|gradescope|test-tools|fuzz) |SRC=solutions|FUZZ_S' <<<"$output" ||
+		fail "make help in the release offers what only the instructor has"
+	assert_line --regexp '^  check +build and test your lesson'
+	# make format-check works outside a git clone (no git ls-files): the
+	# release here is not in one.
+	run env GIT_CEILING_DIRECTORIES="$T" make -C "$rel" --no-print-directory format-check
+	assert_success
 }
 
 # The header line, from the one place that writes it.
