@@ -480,7 +480,7 @@ hello_check() {
 		fail "expected on stderr: 'hello-server: listen on localhost port 0: Cannot assign requested address' (open_listener() returns -1 with errno = gai_errno(rc): EAI_NONAME is EADDRNOTAVAIL); stderr was: $stderr"
 }
 
-@test "usage: -h prints the usage on stdout and exits 0" {
+@test "usage: hello-server -h prints the usage on stdout and exits 0" {
 	np_run hello-server -h
 	assert_success
 	assert_output --partial 'usage: hello-server'

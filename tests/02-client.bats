@@ -205,7 +205,7 @@ have_ipv6() {
 		np_mismatch "the page is not at the end of the output" "<h1>Hello,World</h1>" "$(tail -c 40 "$PROG_OUT" | cat -v)"
 }
 
-@test "usage: -h prints the usage on stdout and exits 0" {
+@test "usage: client -h prints the usage on stdout and exits 0" {
 	np_run client -h
 	assert_success
 	assert_output --partial 'usage: client'

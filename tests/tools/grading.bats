@@ -547,3 +547,9 @@ autograde() {
 	[[ $(q "$T/res/results.json" output) == "The autograder itself failed"* ]] ||
 		fail "results.json does not say why: $(cat "$T/res/results.json")"
 }
+
+@test "reports: every test's name is unique across the lessons (Gradescope and Classroom list them side by side)" {
+	local dups
+	dups=$(grep -h '^@test "' "$NP_ROOT"/tests/[0-9][0-9]-*.bats | sort | uniq -d)
+	[[ -z $dups ]] || fail "test names used in more than one lesson: $dups"
+}
