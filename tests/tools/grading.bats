@@ -471,21 +471,34 @@ header_line() {
 }
 
 @test "gradescope: run_autograder grades a submission of loose files into results.json" {
-	gs=$T/gs
-	tool "$NP_ROOT/tools/gradescope/build" "$gs"
-	assert_success
-	[[ -x $gs/run_autograder && -f $gs/setup.sh && -d $gs/netprog/lessons ]] || fail "incomplete $gs"
-	[[ ! -e $gs/netprog/solutions ]] || fail "solutions/ in the autograder"
-	# setup.sh would fetch bats there; the course's copy spares the network.
-	cp -R "$NP_ROOT/.tools" "$gs/netprog/.tools"
-	mkdir -p "$T/sub" "$T/res"
+	build_autograder
+	[[ ! -e $T/gs/netprog/solutions ]] || fail "solutions/ in the autograder"
+	mkdir -p "$T/sub"
 	cp "$NP_ROOT/solutions/01-hello-server/hello-server.c" "$T/sub/"
-	tool env AUTOGRADER_SOURCE="$gs" SUBMISSION="$T/sub" RESULTS="$T/res" \
-		LESSON=01 "$gs/run_autograder"
+	autograde "$T/sub"
 	assert_success
 	"$DOC" json "$T/res/results.json" || fail "results.json is not valid JSON"
 	assert_equal "$(q "$T/res/results.json" score)" "$P1"
 	assert_equal "$(q "$T/res/results.json" extra_data.max_score)" "$P1"
+}
+
+# build_autograder: the Gradescope autograder in $T/gs, with the course's
+# own test tools (its setup.sh would fetch them from the network).
+build_autograder() {
+	tool "$NP_ROOT/tools/gradescope/build" "$T/gs"
+	assert_success
+	[[ -x $T/gs/run_autograder && -f $T/gs/setup.sh && -d $T/gs/netprog/lessons ]] ||
+		fail "incomplete $T/gs"
+	cp -R "$NP_ROOT/.tools" "$T/gs/netprog/.tools"
+}
+
+# the_results SCORE WHY: results.json is valid JSON with that score, and
+# its output starts with WHY.
+the_results() {
+	"$DOC" json "$T/res/results.json" || fail "results.json is not valid JSON"
+	assert_equal "$(q "$T/res/results.json" score)" "$1"
+	[[ $(q "$T/res/results.json" output) == "$2"* ]] ||
+		fail "results.json does not say why: $(cat "$T/res/results.json")"
 }
 
 # autograde SUBMISSION: run the Gradescope autograder built in $T/gs on
@@ -498,9 +511,7 @@ autograde() {
 }
 
 @test "gradescope: the sources are found by what they are: a whole repository with build/ and .git/, the lessons/ folder alone, or nothing to grade" {
-	tool "$NP_ROOT/tools/gradescope/build" "$T/gs"
-	assert_success
-	cp -R "$NP_ROOT/.tools" "$T/gs/netprog/.tools"
+	build_autograder
 	# A whole repository: the solution in lessons/, the skeleton in a
 	# release under build/ and in .git/ (which sort first by name).
 	local repo=$T/repo skel=$NP_ROOT/lessons/01-hello-server/hello-server.c
@@ -527,25 +538,17 @@ autograde() {
 	echo 'print("hello")' >"$T/none/hello.py"
 	autograde "$T/none"
 	assert_failure
-	"$DOC" json "$T/res/results.json" || fail "results.json is not valid JSON"
-	assert_equal "$(q "$T/res/results.json" score)" 0
-	[[ $(q "$T/res/results.json" output) == "No lesson source found"* ]] ||
-		fail "results.json does not say why: $(cat "$T/res/results.json")"
+	the_results 0 "No lesson source found"
 }
 
 @test "gradescope: when grading itself fails, results.json still says so, with a score of 0" {
-	tool "$NP_ROOT/tools/gradescope/build" "$T/gs"
-	assert_success
-	cp -R "$NP_ROOT/.tools" "$T/gs/netprog/.tools"
+	build_autograder
 	mkdir -p "$T/gs/netprog/tests-extra" "$T/sub"
 	printf '# bats test_tags=points:many\n@test "x" {\n\ttrue\n}\n' >"$T/gs/netprog/tests-extra/01-x.bats"
 	cp "$NP_ROOT/solutions/01-hello-server/hello-server.c" "$T/sub/"
 	autograde "$T/sub"
 	assert_failure
-	"$DOC" json "$T/res/results.json" || fail "results.json is not valid JSON"
-	assert_equal "$(q "$T/res/results.json" score)" 0
-	[[ $(q "$T/res/results.json" output) == "The autograder itself failed"* ]] ||
-		fail "results.json does not say why: $(cat "$T/res/results.json")"
+	the_results 0 "The autograder itself failed"
 }
 
 @test "reports: every test's name is unique across the lessons (Gradescope and Classroom list them side by side)" {
