@@ -270,6 +270,7 @@ function read_tap(    l, ok, rest, num, cur, t, m, last) {
 }
 
 function lesson_mode(    i, n, s, o, why, sep, csep, failures, errors, secs, \
+                        up_n, up_pass, up_score, up_max, idn_seen, \
                         score, maxs, passed, d, id, k, idn, todo_n, todo_list) {
 	init_escapes()
 	ntests = read_list()
@@ -309,6 +310,14 @@ function lesson_mode(    i, n, s, o, why, sep, csep, failures, errors, secs, \
 		score += got
 		maxs += pts[i]
 		passed += state[i] == "passed"
+		# Tests not yet published (hidden, after the due date, after
+		# publishing): counted apart, for the summary students see.
+		if (vis[i] != "visible") {
+			up_n++
+			up_pass += state[i] == "passed"
+			up_score += got
+			up_max += pts[i]
+		}
 		secs += ms[i] / 1000
 		o = state[i] == "passed" ? "" : clip(out[i], 8000, how)
 		printf "%s    {\"name\": %s, \"number\": \"%d.%d\", \"score\": %d, \"max_score\": %d, \"status\": \"%s\", \"output\": %s, \"visibility\": \"%s\", \"tags\": [%s], \"lesson\": \"%s\", \"todo\": [%s]}", \
@@ -330,6 +339,8 @@ function lesson_mode(    i, n, s, o, why, sep, csep, failures, errors, secs, \
 				todo_first[id] = ""
 			}
 			todo_tests[id]++
+			if (state[i] != "passed" && vis[i] == "visible")
+				todo_fail_seen[id]++
 			if (state[i] != "passed") {
 				todo_fail[id]++
 				if (todo_first[id] == "")
@@ -342,10 +353,15 @@ function lesson_mode(    i, n, s, o, why, sep, csep, failures, errors, secs, \
 	write_xml(failures, errors, secs, score, maxs)
 	sort_ids(todo_list, todo_n)
 	idn = 0
-	for (k = 1; k <= todo_n; k++)
+	for (k = 1; k <= todo_n; k++) {
 		idn += !(todo_list[k] in todo_fail)
-	printf "L\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.3f\n", lesson, built, passed, \
-		ntests, score, maxs, idn, todo_n, secs
+		idn_seen += !(todo_list[k] in todo_fail_seen)
+	}
+	# Then what a student may see: the same without unpublished tests.
+	printf "L\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.3f\t%d\t%d\t%d\t%d\t%d\n", lesson, \
+		built, passed, ntests, score, maxs, idn, todo_n, secs, \
+		passed - up_pass, ntests - up_n, score - up_score, maxs - up_max, \
+		built == 1 ? idn_seen : idn
 	for (k = 1; k <= todo_n; k++) {
 		id = todo_list[k]
 		s = !(id in todo_fail) ? "done" : \
@@ -435,7 +451,8 @@ function join_parts(fo, n, ext, sep,    i, s, first) {
 function pct(a, b) { return b ? sprintf("%d%%", int(100 * a / b)) : "-" }
 
 function final_mode(    f, fo, n, i, k, table, score, maxs, tests, passed, \
-                       tdone, ttotal, line, bad, nx) {
+                       tdone, ttotal, line, bad, nx, seen, s_score, s_maxs, \
+                       s_tests, s_passed, s_done, unseen) {
 	init_escapes()
 	n = 0
 	while ((getline line < summary) > 0) {
@@ -451,6 +468,11 @@ function final_mode(    f, fo, n, i, k, table, score, maxs, tests, passed, \
 			ldone[n] = f[8]
 			ltodos[n] = f[9]
 			lsecs[n] = f[10]
+			spass[n] = f[11]
+			stot[n] = f[12]
+			sscore[n] = f[13]
+			smax[n] = f[14]
+			sdone[n] = f[15]
 		} else if (f[1] == "T") {
 			k = ++ntodo[f[2]]
 			tid[f[2], k] = f[3]
@@ -462,11 +484,21 @@ function final_mode(    f, fo, n, i, k, table, score, maxs, tests, passed, \
 	}
 	close(summary)
 	table = sprintf("%-24s %9s %9s %11s\n", "lesson", "tests", "points", "TODOs done")
+	seen = table
 	bad = ""
 	for (i = 1; i <= n; i++) {
 		table = table sprintf("%-24s %9s %9s %11s%s\n", les[i], lpass[i] "/" ltot[i], \
 			lscore[i] "/" lmax[i], ldone[i] "/" ltodos[i], \
 			lbuilt[i] == 1 ? "" : lbuilt[i] ? "   not started" : "   does not compile")
+		# The same row without the tests students may not see yet.
+		seen = seen sprintf("%-24s %9s %9s %11s%s\n", les[i], spass[i] "/" stot[i], \
+			sscore[i] "/" smax[i], sdone[i] "/" ltodos[i], \
+			lbuilt[i] == 1 ? "" : lbuilt[i] ? "   not started" : "   does not compile")
+		s_score += sscore[i]
+		s_maxs += smax[i]
+		s_tests += stot[i]
+		s_passed += spass[i]
+		s_done += sdone[i]
 		score += lscore[i]
 		maxs += lmax[i]
 		tests += ltot[i]
@@ -481,10 +513,19 @@ function final_mode(    f, fo, n, i, k, table, score, maxs, tests, passed, \
 	table = table sprintf("%-24s %9s %9s %11s\n", "total", passed "/" tests, \
 		score "/" maxs, tdone "/" ttotal)
 	table = table sprintf("score: %d of %d points (%s)\n", score, maxs, pct(score, maxs)) bad
+	# Gradescope shows "output" to students at once: the summary there
+	# leaves out hidden, after-due-date and after-published tests (each
+	# test's own visibility governs it in the list).
+	unseen = tests - s_tests
+	seen = seen sprintf("%-24s %9s %9s %11s\n", "total", s_passed "/" s_tests, \
+		s_score "/" s_maxs, s_done "/" ttotal)
+	seen = seen sprintf("score: %d of %d points (%s)%s\n", s_score, s_maxs, pct(s_score, s_maxs), \
+		unseen ? sprintf(" in the tests shown; %d more test%s not shown until your instructor publishes %s", \
+			unseen, unseen > 1 ? "s are" : " is", unseen > 1 ? "them" : "it") : "") bad
 
 	fo = dir "/grade.json"
 	printf "{\n  \"score\": %d,\n  \"execution_time\": %d,\n  \"output\": %s,\n  \"output_format\": \"text\",\n  \"visibility\": \"visible\",\n  \"stdout_visibility\": \"hidden\",\n", \
-		score, seconds, jstr(table) > fo
+		score, seconds, jstr(seen) > fo
 	printf "  \"extra_data\": {\"max_score\": %d, \"tests_passed\": %d, \"tests\": %d, \"todos_done\": %d, \"todos\": %d, \"lessons\": [", \
 		maxs, passed, tests, tdone, ttotal > fo
 	for (i = 1; i <= n; i++)

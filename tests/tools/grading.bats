@@ -168,6 +168,14 @@ valid_reports() {
 	assert_equal "$(q "$T/g/grade.json" "tests[$((N1 + 1))].status")" failed
 	[[ $(q "$T/g/grade.json" "tests[$((N1 + 1))].output") == *'<&> "quoted" ]]>'* ]] ||
 		fail "the failing test's output was not kept: $(q "$T/g/grade.json" "tests[$((N1 + 1))].output")"
+	# The summary students see at once counts only published tests: not
+	# the one after the due date (worth 3, passing).
+	local seen
+	seen=$(q "$T/g/grade.json" output)
+	[[ $seen == *"score: $P1 of $((P1 + 2)) points"*"1 more test is not shown until your instructor publishes it"* ]] ||
+		fail "grade.json's output counts a test students may not see yet: $seen"
+	[[ $seen =~ 01-hello-server\ +$N1/$((N1 + 1))\ +$P1/$((P1 + 2))\  ]] ||
+		fail "grade.json's lesson row counts a test students may not see yet: $seen"
 }
 
 @test "grade: it exits non-zero when the grading itself is broken, not the code" {
