@@ -234,27 +234,40 @@ head_of_size() {
 	expect_status 200 OK
 }
 
-@test "closing: a GET whose body comes after the head gets its whole 200, and the client sends its body whole (drained, not reset)" {
-	local pad
-	start_server hello-server
-	# A head of exactly 100 bytes that announces a body of 2000, sent in
-	# pieces of 100 bytes 20 ms apart: the server answers after the first
-	# piece, and the rest comes after its reply. A server that closed at
-	# once would meet those bytes with a reset, and the client's next
-	# send() would fail (Linux keeps the reply it had received; other
-	# systems throw it away).
-	pad=$(head -c 42 /dev/zero | tr '\0' a)
+# get_with_more FORMAT PAD WHAT: send a request whose first 100 bytes are
+# printf FORMAT with PAD bytes of padding (not $(...), which would drop
+# the blank line's last \n), and then 2000 more bytes,
+# in pieces of 100 bytes 20 ms apart: the server answers after the first
+# piece, and the rest comes after its reply. A server that closed at once
+# would meet those bytes with a reset, and the client's next send() would
+# fail (Linux keeps the reply it had received; other systems throw it
+# away). The reply must be the whole 200, and the client's sends whole.
+get_with_more() {
 	{
-		printf 'GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 2000\r\nX-Pad: %s\r\n\r\n' "$pad"
+		# shellcheck disable=SC2059
+		printf "$1" "$(head -c "$2" /dev/zero | tr '\0' a)"
 		head -c 2000 /dev/zero | tr '\0' b
-	} >"$BATS_TEST_TMPDIR/get-with-body"
-	peer_request -c 100 -d 20 <"$BATS_TEST_TMPDIR/get-with-body"
-	NP_SENT="a GET head of 100 bytes with Content-Length: 2000, then the body, 100 bytes every 20 ms (np-peer -c 100 -d 20)"
+	} >"$BATS_TEST_TMPDIR/get-with-more"
+	(($(head -c 100 "$BATS_TEST_TMPDIR/get-with-more" | wc -c) == 100)) || fail "test bug: head is not 100 bytes"
+	peer_request -c 100 -d 20 <"$BATS_TEST_TMPDIR/get-with-more"
+	NP_SENT="$3, then 2000 bytes more, 100 bytes every 20 ms (np-peer -c 100 -d 20)"
 	expect_status 200 OK
 	expect_body "$PAGE"
 	[[ ! -s $REPLY_ERR ]] ||
-		np_mismatch "the server closed while the client still sent the body it had announced: the bytes after the close met a reset (drain them: np_close_gently())" \
+		np_mismatch "the server closed while the client still sent: the bytes after the close met a reset (drain them: np_close_gently(), when may_send_more())" \
 			"the whole request sent, the reply, then the close" "$(head -c 200 "$REPLY_ERR")"
+}
+
+@test "closing: a GET whose body comes after the head (Content-Length, Transfer-Encoding, or bytes past the blank line) gets its whole 200, and the client sends it whole (drained, not reset)" {
+	start_server hello-server
+	get_with_more 'GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 2000\r\nX-Pad: %s\r\n\r\n' 42 \
+		"a GET head of 100 bytes with Content-Length: 2000"
+	get_with_more 'GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nX-Pad: %s\r\n\r\n' 36 \
+		"a GET head of 100 bytes with Transfer-Encoding: chunked"
+	# No header announces more, but bytes follow the blank line in the
+	# first piece: the client is sending something.
+	get_with_more 'GET / HTTP/1.1\r\nHost: t\r\n\r\n%s' 73 \
+		"a GET head of 27 bytes and 73 bytes after it"
 }
 
 @test "TODO(01.3) a dribbler gets 408 once -t has passed, however its bytes trickle in; the client behind it is served right after" {
