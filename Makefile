@@ -35,10 +35,11 @@ export VALGRIND SANITIZE TESTS_EXTRA GRADE_DIR
 HAVE_SOLUTIONS := $(wildcard solutions)
 # What only the instructor's copy can do (it needs solutions/): make help
 # leaves these out of a student release.
-INSTRUCTOR_TARGETS := test dist-student dist-reference gradescope test-tools \
+INSTRUCTOR_TARGETS := test dist-student dist-reference gradescope classroom test-tools \
 	skeletons verify-todos check-errors fuzz
 empty :=
 space := $(empty) $(empty)
+comma := ,
 define need_solutions
 @$(if $(HAVE_SOLUTIONS),true,echo 'netprog: make $@ needs solutions/, the instructor'"'"'s copy; this is the student release (try make check, make grade, make progress)' >&2; exit 1)
 endef
@@ -51,16 +52,17 @@ endif
 
 LESSONS := $(sort $(notdir $(wildcard lessons/[0-9][0-9]-*)))
 
-# LESSON may be 3, 03 or 03-file-transfer; empty means every lesson.
+# LESSON may be 3, 03 or 03-file-transfer, or a set of those (01,03 or
+# "01 03"); empty means every lesson.
 lesson_num = $(firstword $(subst -, ,$(1)))
 lesson_pad = $(if $(filter 0 1 2 3 4 5 6 7 8 9,$(1)),0$(1),$(1))
+lesson_match = $(filter $(call lesson_pad,$(call lesson_num,$(1)))-%,$(LESSONS))
 ifeq ($(strip $(LESSON)),)
 SELECTED := $(LESSONS)
 else
-SELECTED := $(filter $(call lesson_pad,$(call lesson_num,$(LESSON)))-%,$(LESSONS))
-ifeq ($(SELECTED),)
-$(error no lesson matches LESSON=$(LESSON); the lessons are: $(LESSONS))
-endif
+$(foreach n,$(subst $(comma),$(space),$(LESSON)),$(if $(call lesson_match,$(n)),,\
+	$(error no lesson matches LESSON=$(n); the lessons are: $(LESSONS))))
+SELECTED := $(sort $(foreach n,$(subst $(comma),$(space),$(LESSON)),$(call lesson_match,$(n))))
 endif
 
 COMMON := lessons/common
@@ -149,7 +151,7 @@ $(foreach f,$(FUZZERS),$(eval $(call fuzz_rule,$(f))))
 
 .PHONY: help build check test bench deps test-programs skeletons \
 	verify-todos grade progress watch dist-student dist-reference \
-	gradescope test-tools check-errors fuzz clean \
+	gradescope classroom helpers test-tools check-errors fuzz clean \
 	distclean format format-check FORCE
 
 help: ## show this list
@@ -176,6 +178,11 @@ check: deps ## build and test your lesson: make check LESSON=01
 test-programs: $(BINARIES) $(PEER) $(SERVE) $(TEST_DRIVERS)
 	@:
 
+# What the tests run that is the course's own code, not the student's:
+# tools/grade builds it first (as root, on the autograder).
+helpers: $(PEER) $(SERVE) $(filter-out $(OUT)/%,$(TEST_DRIVERS))
+	@:
+
 test: ## build and test the reference solutions of every lesson (what CI runs)
 	$(need_solutions)
 	@$(MAKE) --no-print-directory check SRC=solutions
@@ -197,9 +204,21 @@ dist-reference: deps ## the reference solutions as clean code, to hand out after
 	$(need_solutions)
 	@tools/dist-student --reference build/dist
 
-gradescope: ## Gradescope's autograder (hidden tests: TESTS_EXTRA=DIR): build/gradescope.zip
+# An assignment: LESSON (a week's lessons, -01-02 in the folder's name),
+# or every lesson.
+ASSIGNMENT := $(if $(strip $(LESSON)),$(SELECTED))
+ASSIGNMENT_TAG := $(if $(ASSIGNMENT),-$(subst $(space),-,$(foreach l,$(SELECTED),$(call lesson_num,$(l)))))
+GRADESCOPE_DIR ?= build/gradescope$(ASSIGNMENT_TAG)
+CLASSROOM_DIR ?= build/classroom$(ASSIGNMENT_TAG)
+gradescope: ## Gradescope's autograder for LESSON (01, 01,02) or all (hidden tests: TESTS_EXTRA=DIR): build/gradescope[-NN].zip
 	$(need_solutions)
-	@tools/gradescope/build build/gradescope
+	@tools/gradescope/build $(GRADESCOPE_DIR) $(ASSIGNMENT)
+
+classroom: ## GitHub Classroom's workflow for LESSON (01, 01,02) or all: build/classroom[-NN]/classroom.yml
+	$(need_solutions)
+	@mkdir -p $(CLASSROOM_DIR)
+	@tools/classroom workflow $(ASSIGNMENT) >$(CLASSROOM_DIR)/classroom.yml
+	@echo "classroom: $(CLASSROOM_DIR)/classroom.yml: put it in the assignment's template repository as .github/workflows/classroom.yml"
 
 test-tools: deps $(PEER) $(SERVE) build/tests/doc-check ## test the grading tools themselves (CI runs it)
 	$(need_solutions)

@@ -10,7 +10,7 @@ setup() {
 	NP_PORT_HINT=8090
 	STORE=$BATS_TEST_TMPDIR/store
 	WORK=$BATS_TEST_TMPDIR/work
-	mkdir -p "$WORK"
+	np_mkdir "$WORK"
 }
 
 teardown() {
@@ -346,10 +346,10 @@ get_file() {
 	start_server fileserver -d "$STORE"
 	random_file "$WORK/one" 3000000
 	random_file "$WORK/two" 3000000
-	timeout 60 "$NP_BIN/filecli" -a "$SERVER_IP" -p "$SERVER_PORT" put "$WORK/one" 2>"$WORK/err1" 3>&- &
+	timeout 60 "${NP_AS[@]}" "$NP_BIN/filecli" -a "$SERVER_IP" -p "$SERVER_PORT" put "$WORK/one" 2>"$WORK/err1" 3>&- &
 	pid1=$!
 	np_track "$pid1"
-	timeout 60 "$NP_BIN/filecli" -a "$SERVER_IP" -p "$SERVER_PORT" put "$WORK/two" 2>"$WORK/err2" 3>&- &
+	timeout 60 "${NP_AS[@]}" "$NP_BIN/filecli" -a "$SERVER_IP" -p "$SERVER_PORT" put "$WORK/two" 2>"$WORK/err2" 3>&- &
 	pid2=$!
 	np_track "$pid2"
 	wait "$pid1" || rc1=$?
@@ -390,7 +390,7 @@ get_file() {
 	start_server fileserver -d "$STORE"
 	random_file "$WORK/p" 1000000
 	NP_SENT="filecli put p, with stderr on a terminal (script)"
-	timeout -k 5 $((20 * NP_SLOW)) script -qec "'$NP_BIN/filecli' -a $SERVER_IP -p $SERVER_PORT put '$WORK/p'" /dev/null >"$WORK/tty" 2>&1 </dev/null 3>&-
+	timeout -k 5 $((20 * NP_SLOW)) script -qec "${NP_AS[*]} '$NP_BIN/filecli' -a $SERVER_IP -p $SERVER_PORT put '$WORK/p'" /dev/null >"$WORK/tty" 2>&1 </dev/null 3>&-
 	grep -q '100%' "$WORK/tty" ||
 		np_mismatch "no progress bar on a terminal" "a line ending at 100%" "$(cat -v "$WORK/tty" | head -c 300)"
 	put_file "$WORK/p"
@@ -465,7 +465,7 @@ get_file() {
 	local pid
 	start_server fileserver -d "$STORE" -t 30
 	truncate -s 1G "$WORK/huge"
-	timeout -k 5 60 "$NP_BIN/filecli" -a "$SERVER_IP" -p "$SERVER_PORT" put "$WORK/huge" \
+	timeout -k 5 60 "${NP_AS[@]}" "$NP_BIN/filecli" -a "$SERVER_IP" -p "$SERVER_PORT" put "$WORK/huge" \
 		>/dev/null 2>"$WORK/err" 3>&- &
 	pid=$!
 	np_track "$pid"
@@ -480,7 +480,7 @@ get_file() {
 }
 
 @test "TODO(03.2) TODO(03.7) SIGTERM while a client does not read the file it asked for: exit 0 within 1 s" {
-	mkdir -p "$STORE"
+	np_mkdir "$STORE"
 	truncate -s 64M "$STORE/big"
 	start_server fileserver -d "$STORE" -t 30
 	frame '{"action":"get","filename":"big"}' >"$WORK/req"
@@ -523,7 +523,8 @@ get_file() {
 
 @test "TODO(03.10) a FIFO, a folder or a symbolic link in the store: an error reply at once, and the server goes on" {
 	local case base
-	mkdir -p "$STORE/folder"
+	np_mkdir "$STORE"
+	mkdir "$STORE/folder"
 	mkfifo "$STORE/fifo"
 	printf 'secret\n' >"$BATS_TEST_TMPDIR/secret"
 	ln -s "$BATS_TEST_TMPDIR/secret" "$STORE/link"
@@ -618,7 +619,7 @@ get_file() {
 
 @test "TODO(03.9) filecli: Ctrl-C or SIGTERM in the middle of a get removes the partial file and exits 1 at once" {
 	local sig pid
-	mkdir -p "$STORE"
+	np_mkdir "$STORE"
 	truncate -s 1G "$STORE/big"
 	start_server fileserver -d "$STORE"
 	for sig in INT TERM; do
@@ -681,8 +682,9 @@ get_file() {
 }
 
 @test "fileserver: creates the store, removes stale temporary files, exits 0 on SIGTERM" {
-	mkdir -p "$STORE"
-	printf 'half' >"$STORE/.upload-stale1"
+	np_mkdir "$STORE"
+	# Left by an earlier run of the server: its user's file.
+	"${NP_AS[@]}" bash -c 'printf half >"$1"' - "$STORE/.upload-stale1"
 	start_server fileserver -d "$STORE/sub"
 	[[ -d $STORE/sub ]] || np_mismatch "the store was not created" "a folder $STORE/sub" "none"
 	stop_server

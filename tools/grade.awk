@@ -325,11 +325,17 @@ function lesson_mode(    i, n, s, o, why, sep, csep, failures, errors, secs, \
 			jstr(o), vis[i], tag_list(lesson, ids[i]), lesson, \
 			id_list(ids[i]) > json
 		sep = ",\n"
-		printf "%s{\"name\": %s, \"status\": \"%s\", \"score\": %d, \"message\": %s, \"line_no\": %d, \"execution_time\": \"%.3fs\"}", \
-			csep, jstr(lesson ": " tname[i]), state[i] == "passed" ? "pass" : "fail", \
-			got, jstr(message_max > 0 ? clip(o, message_max < 500 ? message_max : 500, how) : ""), \
-			line_of(where[i]), ms[i] / 1000 > classroom
-		csep = ","
+		# GitHub Classroom: each point of a test an entry worth 1, and a
+		# test worth 0 left out, so that its reporter's figures (passed
+		# / tests) are the points it records (tools/classroom).
+		for (k = 1; k <= pts[i]; k++) {
+			printf "%s{\"name\": %s, \"status\": \"%s\", \"score\": %d, \"message\": %s, \"line_no\": %d, \"execution_time\": \"%.3fs\"}", \
+				csep, jstr(lesson ": " tname[i] (pts[i] > 1 ? " (point " k " of " pts[i] ")" : "")), \
+				state[i] == "passed" ? "pass" : "fail", state[i] == "passed", \
+				jstr(k > 1 || message_max <= 0 ? "" : clip(o, message_max < 500 ? message_max : 500, how)), \
+				line_of(where[i]), (k == 1 ? ms[i] / 1000 : 0) > classroom
+			csep = ","
+		}
 		# A TODO is done when every test that names it passes.
 		n = split(ids[i], d, " ")
 		for (k = 1; k <= n; k++) {

@@ -10,6 +10,8 @@
 #   NP_PEER   the np-peer test client
 #   NP_ROOT   the repository root
 #   VALGRIND  non-empty: run every server and program under valgrind memcheck
+#   NP_RUN_AS UID:GID (the autograder, as root): run the lesson's programs
+#             as that user, in a folder under NP_RUN_TMP (see np_setup)
 
 bats_require_minimum_version 1.5.0
 # bats-support and bats-assert, in the order their load.bash files give,
@@ -46,10 +48,11 @@ np_setup() {
 	NP_ROOT=${NP_ROOT:-$PWD}
 	# Every wait is bounded; valgrind makes programs several times slower.
 	NP_SLOW=1
-	NP_WRAP=()
+	np_run_as
+	NP_WRAP=("${NP_AS[@]}")
 	if [[ -n ${VALGRIND:-} ]]; then
 		NP_SLOW=6
-		NP_WRAP=(valgrind -q --error-exitcode=99 --leak-check=full
+		NP_WRAP+=(valgrind -q --error-exitcode=99 --leak-check=full
 			--errors-for-leak-kinds=definite
 			--show-leak-kinds=definite)
 	fi
@@ -82,6 +85,30 @@ np_setup() {
 	# Servers of the lesson stopped with a non-zero status (teardown fails).
 	NP_STOP_FAILURES=()
 	NP_CHECKED_PIDS=()
+}
+
+# np_run_as: NP_AS, the command that runs a lesson's program as the
+# student: empty, or with NP_RUN_AS=UID:GID (the autograder runs the tests
+# as root) tests/lib/run-as, to that user. The test's folder then moves
+# out of bats' own (which holds the test files, hidden ones too, and is
+# root's alone) to a new one under NP_RUN_TMP, sticky and open to all like
+# /tmp: the program reads what the test put there and adds its own files,
+# but cannot change or remove the test's.
+np_run_as() {
+	NP_AS=()
+	[[ -n ${NP_RUN_AS:-} ]] || return 0
+	NP_AS=("$NP_ROOT/tests/lib/run-as" "$NP_RUN_AS")
+	BATS_TEST_TMPDIR=$(mktemp -d "${NP_RUN_TMP:?NP_RUN_AS needs NP_RUN_TMP}/test.XXXXXXXX")
+	chmod 1777 "$BATS_TEST_TMPDIR"
+	# Removed with the file's tests (np_teardown_file), as bats' own are.
+	echo "$BATS_TEST_TMPDIR" >>"$BATS_FILE_TMPDIR/own-dirs"
+}
+
+# np_mkdir DIR...: make folders a lesson's program writes in (a store):
+# open to it as the test's own folder is (np_run_as).
+np_mkdir() {
+	mkdir -p "$@" || return
+	((${#NP_AS[@]} == 0)) || chmod 1777 "$@"
 }
 
 # What valgrind (-q prints nothing else) and the sanitizers write when
@@ -127,11 +154,17 @@ np_teardown() {
 # np_teardown_file: call in teardown_file(). The last safety net: kill any
 # process group a test started that is somehow still there.
 np_teardown_file() {
-	local pid
-	[[ -f $BATS_FILE_TMPDIR/pids ]] || return 0
-	while read -r pid; do
-		kill -KILL -- "-$pid" 2>/dev/null || true
-	done <"$BATS_FILE_TMPDIR/pids"
+	local pid dir
+	if [[ -f $BATS_FILE_TMPDIR/pids ]]; then
+		while read -r pid; do
+			kill -KILL -- "-$pid" 2>/dev/null || true
+		done <"$BATS_FILE_TMPDIR/pids"
+	fi
+	if [[ -f $BATS_FILE_TMPDIR/own-dirs ]]; then
+		while read -r dir; do
+			rm -rf "$dir"
+		done <"$BATS_FILE_TMPDIR/own-dirs"
+	fi
 }
 
 # np_kill_tree PID: SIGKILL PID and every process it started (a client in
@@ -242,11 +275,13 @@ np_cpu_ms() {
 np_limit_fds() {
 	local n=0
 	while [[ -e /proc/$1/fd/$n ]]; do n=$((n + 1)); done
-	NP_FDS_SOFT=$(prlimit --pid "$1" --nofile --noheadings --output SOFT)
-	prlimit --pid "$1" --nofile="$n:"
+	# As the program's user (NP_AS): root without CAP_SYS_RESOURCE, as
+	# in a container, may not change another user's limits.
+	NP_FDS_SOFT=$("${NP_AS[@]}" prlimit --pid "$1" --nofile --noheadings --output SOFT)
+	"${NP_AS[@]}" prlimit --pid "$1" --nofile="$n:"
 }
 np_restore_fds() {
-	prlimit --pid "$1" --nofile="${NP_FDS_SOFT:-1024}:"
+	"${NP_AS[@]}" prlimit --pid "$1" --nofile="${NP_FDS_SOFT:-1024}:"
 }
 
 # np_group_gone PGID: no process of the group is left (a forked child

@@ -18,9 +18,14 @@ setup() {
 	N2=$(grep -c '^@test ' "$NP_ROOT/tests/02-client.bats")
 	DOC=$NP_ROOT/build/tests/doc-check
 	BG_PID=
+	T_CLEAN=()
+	# The autograder's student: a user no file here belongs to (as root;
+	# as anyone else the autograder runs the submission as that user).
+	STUDENT_ID=61234:61234
 }
 
 teardown() {
+	((${#T_CLEAN[@]} == 0)) || rm -rf "${T_CLEAN[@]}"
 	if [[ -n $BG_PID ]]; then
 		kill -TERM -- "-$BG_PID" 2>/dev/null || true
 		np_until 10 group_gone "$BG_PID" || true
@@ -66,6 +71,32 @@ lesson01() {
 	cp "$NP_ROOT"/solutions/01-hello-server/*.c "$1/01-hello-server/"
 }
 
+# classroom_agrees FILE...: what GitHub Classroom's reporter makes of
+# these runners' results (classroom-resources/autograding-grading-reporter
+# v1, src/): its table scores a runner passed / tests x max_score, its
+# grand total is passed / tests of them all, and it records the sum of the
+# tests' scores out of the sum of max_score. Fails unless the three agree;
+# sets CLASSROOM_SCORE and CLASSROOM_MAX, what it records.
+classroom_agrees() {
+	local f n max passed score all_n=0 all_passed=0
+	CLASSROOM_SCORE=0 CLASSROOM_MAX=0
+	for f in "$@"; do
+		"$DOC" json "$f" || fail "$f is not valid JSON"
+		n=$(q "$f" 'tests#')
+		max=$(q "$f" max_score)
+		passed=$(q "$f" 'tests[*].status' | grep -cx pass || true)
+		score=$(sum "$f" 'tests[*].score')
+		((n > 0)) || fail "$f: no test (the reporter divides by 0)"
+		((passed * max == score * n)) ||
+			fail "$f: the reporter's table shows $passed/$n x $max, it records $score of $max"
+		all_n=$((all_n + n)) all_passed=$((all_passed + passed))
+		CLASSROOM_SCORE=$((CLASSROOM_SCORE + score))
+		CLASSROOM_MAX=$((CLASSROOM_MAX + max))
+	done
+	((all_passed * CLASSROOM_MAX == CLASSROOM_SCORE * all_n)) ||
+		fail "the reporter's grand total is $all_passed/$all_n, it records $CLASSROOM_SCORE of $CLASSROOM_MAX"
+}
+
 # valid_reports DIR N: grade.json, classroom.json and the lesson-01 JUnit
 # file in DIR are well-formed and agree with each other on N tests.
 valid_reports() {
@@ -74,13 +105,14 @@ valid_reports() {
 	"$DOC" json "$dir/classroom.json" || fail "classroom.json is not valid JSON"
 	"$DOC" xml "$x" || fail "$x is not well-formed XML"
 	assert_equal "$(q "$dir/grade.json" 'tests#')" "$n"
-	assert_equal "$(q "$dir/classroom.json" 'tests#')" "$n"
 	assert_equal "$("$DOC" xml "$x" count testcase)" "$n"
-	# The score is the sum of the tests' scores, everywhere.
+	# The score is the sum of the tests' scores, everywhere; Classroom's
+	# reporter shows and records the same.
 	assert_equal "$(sum "$dir/grade.json" 'tests[*].score')" "$(q "$dir/grade.json" score)"
 	assert_equal "$(sum "$dir/grade.json" 'tests[*].max_score')" "$(q "$dir/grade.json" extra_data.max_score)"
-	assert_equal "$(sum "$dir/classroom.json" 'tests[*].score')" "$(q "$dir/grade.json" score)"
-	assert_equal "$(q "$dir/classroom.json" max_score)" "$(q "$dir/grade.json" extra_data.max_score)"
+	classroom_agrees "$dir/classroom.json"
+	assert_equal "$CLASSROOM_SCORE" "$(q "$dir/grade.json" score)"
+	assert_equal "$CLASSROOM_MAX" "$(q "$dir/grade.json" extra_data.max_score)"
 	assert_equal "$(q "$dir/classroom.json" version)" 1
 	assert_equal "$("$DOC" xml "$x" attr property value | sed -n 1p)" "$(q "$dir/grade.json" score)"
 	# Every test carries our own fields.
@@ -112,7 +144,7 @@ valid_reports() {
 	[[ $(q "$T/grade.json" 'tests[0].output') == *$'\nwhere the test stopped (bats):\n(from function '* ]] ||
 		fail "bats' trace is not after the message: $(q "$T/grade.json" 'tests[0].output')"
 	local i m
-	for ((i = 0; i < N1; i++)); do
+	for ((i = 0; i < P1; i++)); do
 		m=$(q "$T/classroom.json" "tests[$i].message")
 		[[ $m != "("* ]] || fail "Classroom message $i starts with bats' trace: $m"
 	done
@@ -479,7 +511,7 @@ header_line() {
 }
 
 @test "gradescope: run_autograder grades a submission of loose files into results.json" {
-	build_autograder
+	build_autograder 01
 	[[ ! -e $T/gs/netprog/solutions ]] || fail "solutions/ in the autograder"
 	mkdir -p "$T/sub"
 	cp "$NP_ROOT/solutions/01-hello-server/hello-server.c" "$T/sub/"
@@ -490,11 +522,17 @@ header_line() {
 	assert_equal "$(q "$T/res/results.json" extra_data.max_score)" "$P1"
 }
 
-# build_autograder: the Gradescope autograder in $T/gs, with the course's
-# own test tools (its setup.sh would fetch them from the network).
+# build_autograder [LESSON]: the Gradescope autograder (make gradescope)
+# in $GS, with the course's own test tools (its setup.sh would fetch them
+# from the network). $GS is under /tmp, as /autograder is open to all: the
+# student's user must reach the course (bats' own folder is root's alone).
 build_autograder() {
-	tool "$NP_ROOT/tools/gradescope/build" "$T/gs"
+	GS=$(mktemp -d /tmp/np-gs.XXXXXX)
+	chmod 0755 "$GS"
+	T_CLEAN+=("$GS")
+	tool make -C "$NP_ROOT" --no-print-directory gradescope ${1:+LESSON=$1} GRADESCOPE_DIR="$GS/gs"
 	assert_success
+	ln -s "$GS/gs" "$T/gs"
 	[[ -x $T/gs/run_autograder && -f $T/gs/setup.sh && -d $T/gs/netprog/lessons ]] ||
 		fail "incomplete $T/gs"
 	cp -R "$NP_ROOT/.tools" "$T/gs/netprog/.tools"
@@ -514,12 +552,12 @@ the_results() {
 autograde() {
 	rm -rf "$T/res"
 	mkdir -p "$T/res"
-	tool env AUTOGRADER_SOURCE="$T/gs" SUBMISSION="$1" RESULTS="$T/res" \
-		LESSON=01 "$T/gs/run_autograder"
+	tool env AUTOGRADER_SOURCE="$GS/gs" SUBMISSION="$1" RESULTS="$T/res" \
+		GRADE_AS=$STUDENT_ID "$GS/gs/run_autograder"
 }
 
 @test "gradescope: the sources are found by what they are: a whole repository with build/ and .git/, the lessons/ folder alone, or nothing to grade" {
-	build_autograder
+	build_autograder 01
 	# A whole repository: the solution in lessons/, the skeleton in a
 	# release under build/ and in .git/ (which sort first by name).
 	local repo=$T/repo skel=$NP_ROOT/lessons/01-hello-server/hello-server.c
@@ -546,11 +584,131 @@ autograde() {
 	echo 'print("hello")' >"$T/none/hello.py"
 	autograde "$T/none"
 	assert_failure
-	the_results 0 "No lesson source found"
+	the_results 0 "No source of 01-hello-server found"
+}
+
+@test "classroom: .github/workflows/classroom.yml is tools/classroom's workflow for every lesson" {
+	diff <("$NP_ROOT/tools/classroom" workflow) "$NP_ROOT/.github/workflows/classroom.yml" ||
+		fail "classroom.yml is not tools/classroom's: run  tools/classroom workflow >.github/workflows/classroom.yml"
+}
+
+# workflow_step FILE ID: the commands of the workflow's step ID (its run:
+# block, unindented).
+workflow_step() {
+	awk -v id="$2" '
+	    /^      - name:/ { here = 0; block = 0 }
+	    $0 == "        id: " id { here = 1 }
+	    here && block && /^          / { print substr($0, 11); next }
+	    here && block { block = 0 }
+	    here && /^        run: \|$/ { block = 1 }' "$1"
+}
+
+@test "classroom: make classroom LESSON=01,02, its steps run on a student's copy: the reporter's figures agree with make grade's score" {
+	tool make -C "$NP_ROOT" --no-print-directory classroom LESSON=01,02 CLASSROOM_DIR="$T/wf"
+	assert_success
+	local wf=$T/wf/classroom.yml rel=$T/dist/netprog-student id ids=() n p2
+	grep -qx '          runners: lesson01,lesson02' "$wf" || fail "the reporter does not read lesson01,lesson02"
+	# A student's copy: the release, lesson 01 done, lesson 02 not.
+	tool "$NP_ROOT/tools/dist-student" --no-check "$T/dist"
+	assert_success
+	cp -R "$NP_ROOT/.tools" "$rel/.tools"
+	lesson01 "$rel/lessons"
+	for id in lesson01 lesson02; do
+		n=$(workflow_step "$wf" "$id" | grep -c 'make grade' || true)
+		assert_equal "$n" 1
+		grep -qF "LESSON${id#lesson}_RESULTS: \"\${{ steps.$id.outputs.result }}\"" "$wf" ||
+			fail "the reporter does not get $id's result"
+		# As the runner runs a step: bash -e, in the checkout.
+		tool env --chdir="$rel" GITHUB_OUTPUT="$T/$id.out" bash -e -c "$(workflow_step "$wf" "$id")"
+		assert_success
+		sed -n 's/^result=//p' "$T/$id.out" | base64 -d >"$T/$id.json"
+		ids+=("$T/$id.json")
+	done
+	p2=$(grep -c '^@test "TODO(' "$NP_ROOT/tests/02-client.bats")
+	classroom_agrees "${ids[@]}"
+	assert_equal "$CLASSROOM_SCORE" "$P1"
+	assert_equal "$CLASSROOM_MAX" $((P1 + p2))
+	# A lesson whose grading broke or ran out of time: its points, none
+	# earned, and the figures still agree.
+	rm -rf "$rel/build/grade-02"
+	tool env --chdir="$rel" GITHUB_OUTPUT="$T/broke.out" bash -e -c "$(workflow_step "$wf" lesson02 | grep -v 'make grade')"
+	assert_success
+	sed -n 's/^result=//p' "$T/broke.out" | base64 -d >"$T/broke.json"
+	classroom_agrees "$T/lesson01.json" "$T/broke.json"
+	assert_equal "$CLASSROOM_MAX" $((P1 + p2))
+	assert_equal "$(q "$T/broke.json" 'tests[0].status')" error
+}
+
+# hidden_test SECRET: a hidden test of lesson 01 in the autograder, worth
+# 2 points, that passes, with SECRET in a comment.
+hidden_test() {
+	mkdir -p "$GS/gs/netprog/tests-extra"
+	printf '# %s\n# bats test_tags=points:2\n@test "hidden: a test students do not see" {\n\ttrue\n}\n' \
+		"$1" >"$GS/gs/netprog/tests-extra/01-secret.bats"
+}
+
+@test "gradescope: the submission runs as its own user: it cannot read a hidden test, change the grader or write results, and scores what it earns" {
+	((EUID == 0)) || skip "needs root, as on Gradescope (CI runs it as root)"
+	build_autograder 01
+	local secret=SECRET-$RANDOM$RANDOM log sums
+	log=$(mktemp /tmp/np-hostile.XXXXXX)
+	T_CLEAN+=("$log")
+	chmod 0666 "$log"
+	hidden_test "$secret"
+	sums=$(cd "$GS/gs/netprog" && cksum tools/* tests/*.bats)
+	mkdir -p "$T/sub"
+	{
+		cat "$NP_ROOT/solutions/01-hello-server/hello-server.c"
+		sed "s|LOGFILE|$log|" "$NP_ROOT/tests/tools/hostile.c"
+	} >"$T/sub/hello-server.c"
+	autograde "$T/sub"
+	assert_success
+	# It ran, and every attempt was refused.
+	[[ -s $log ]] || fail "the hostile code never ran (no line in $log)"
+	local attempts
+	attempts=$(sort -u "$log")
+	[[ $attempts != *DONE* ]] || fail "the submission got through: $attempts"
+	assert_equal "$(grep -c 'Permission denied$' <<<"$attempts")" 5
+	# Nothing changed; the secret shows nowhere; the honest score: every
+	# test of lesson 01 and the hidden one.
+	assert_equal "$(cd "$GS/gs/netprog" && cksum tools/* tests/*.bats)" "$sums"
+	! grep -rqF "$secret" "$T/res" || fail "the hidden test's text is in the results"
+	[[ $output$stderr != *"$secret"* ]] || fail "the hidden test's text was printed"
+	assert_equal "$(q "$T/res/results.json" score)" $((P1 + 2))
+	# The compiler runs as that user too: a hidden test cannot be
+	# #included into a program, and the lesson does not compile.
+	{
+		printf '#include "%s"\n' "$GS/gs/netprog/tests-extra/01-secret.bats"
+		cat "$NP_ROOT/solutions/01-hello-server/hello-server.c"
+	} >"$T/sub/hello-server.c"
+	autograde "$T/sub"
+	assert_success
+	assert_equal "$(q "$T/res/results.json" score)" 0
+	grep -qF 'Permission denied' "$T/res/results.json" ||
+		fail "no 'Permission denied' from the compiler in results.json"
+	! grep -rqF "$secret" "$T/res" || fail "the hidden test's text is in the results"
+}
+
+@test "gradescope: make gradescope LESSON=02 grades lesson 02 only, and says when the submission has none of it" {
+	build_autograder 02
+	assert_equal "$(cat "$T/gs/lessons")" 02-client
+	mkdir -p "$T/sub"
+	cp "$NP_ROOT/solutions/01-hello-server/hello-server.c" "$NP_ROOT/solutions/02-client/client.c" "$T/sub/"
+	autograde "$T/sub"
+	assert_success
+	local p2
+	p2=$(grep -c '^@test "TODO(' "$NP_ROOT/tests/02-client.bats")
+	assert_equal "$(q "$T/res/results.json" score)" "$p2"
+	assert_equal "$(q "$T/res/results.json" extra_data.max_score)" "$p2"
+	# Lesson 01's file alone: nothing of this week's lesson.
+	rm "$T/sub/client.c"
+	autograde "$T/sub"
+	assert_failure
+	the_results 0 "No source of 02-client found"
 }
 
 @test "gradescope: when grading itself fails, results.json still says so, with a score of 0" {
-	build_autograder
+	build_autograder 01
 	mkdir -p "$T/gs/netprog/tests-extra" "$T/sub"
 	printf '# bats test_tags=points:many\n@test "x" {\n\ttrue\n}\n' >"$T/gs/netprog/tests-extra/01-x.bats"
 	cp "$NP_ROOT/solutions/01-hello-server/hello-server.c" "$T/sub/"
