@@ -30,7 +30,9 @@ SERVE := build/tests/np-serve
 # TESTS_EXTRA: a folder of more tests, NN-*.bats, run with lesson NN's.
 TESTS_EXTRA ?=
 GRADE_DIR ?= build
-export VALGRIND SANITIZE TESTS_EXTRA GRADE_DIR
+# GRADE_WERROR=0: make grade builds with warnings shown, not fatal.
+GRADE_WERROR ?= 1
+export VALGRIND SANITIZE TESTS_EXTRA GRADE_DIR GRADE_WERROR
 # A student release has no solutions/: what needs them says so and stops.
 HAVE_SOLUTIONS := $(wildcard solutions)
 # What only the instructor's copy can do (it needs solutions/): make help
@@ -81,19 +83,24 @@ $(foreach l,$(LESSONS),$(eval include lessons/$(l)/lesson.mk))
 # The flags a build used are kept in a file, so changing CC, CFLAGS or
 # SANITIZE rebuilds everything that file feeds.
 COMPILE = $(CC) $(CSTD) $(CPPFLAGS) $(WARNINGS) $(CFLAGS) $(SANFLAGS) $(LDFLAGS)
+# What builds the lessons' code (their programs, and the test drivers built
+# from it): the same, plus PROGRAM_FLAGS (tools/grade sets -Wno-error when
+# an instructor grades with GRADE_WERROR=0).
+PROGRAM_FLAGS ?=
+PROGRAM_COMPILE = $(COMPILE) $(PROGRAM_FLAGS)
 define stamp_rule
 $(1): FORCE
 	@mkdir -p $$(@D)
 	@echo '$$($(2))' | cmp -s - $$@ || echo '$$($(2))' >$$@
 endef
-$(eval $(call stamp_rule,$(OUT)/.flags,COMPILE))
+$(eval $(call stamp_rule,$(OUT)/.flags,PROGRAM_COMPILE))
 $(eval $(call stamp_rule,build/tests/.flags,COMPILE))
 
 define program_rule
 $(OUT)/$(1)/$(2): $(foreach f,$($(call lesson_num,$(1))_$(2)),$(call src_path,$(1),$(f))) \
 		$(call common_of,$(1)) $(call headers_of,$(1)) $(OUT)/.flags
 	@mkdir -p $$(@D)
-	$$(COMPILE) $$($(call lesson_num,$(1))_CFLAGS) -I$(SRC)/$(1) \
+	$$(PROGRAM_COMPILE) $$($(call lesson_num,$(1))_CFLAGS) -I$(SRC)/$(1) \
 		-Ilessons/$(1) -I$(COMMON) -o $$@ $$(filter %.c,$$^) \
 		$$(LDLIBS) $$($(call lesson_num,$(1))_LDLIBS)
 endef
@@ -159,9 +166,10 @@ help: ## show this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 		$(if $(HAVE_SOLUTIONS),cat,grep -vE '^($(subst $(space),|,$(strip $(INSTRUCTOR_TARGETS)))):') | \
 		sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 18
-	@echo 'Variables: LESSON=NN (3, 03 or 03-name; default all)$(if $(HAVE_SOLUTIONS),  SRC=solutions)'
+	@echo 'Variables: LESSON=NN (3, 03, 03-name, or a set: 01,03; default all)$(if $(HAVE_SOLUTIONS),  SRC=solutions)'
 	@echo '           VALGRIND=1  SANITIZE=address,undefined|thread  CC=clang'
 	@echo '           TESTS_EXTRA=DIR (more tests, NN-*.bats)  GRADE_DIR=DIR (default build)'
+	@echo '           GRADE_WERROR=0 (make grade: warnings shown, not fatal)'
 	@$(if $(HAVE_SOLUTIONS),echo '           FUZZ_S=SECONDS (make fuzz: per harness, default 60)',true)
 
 build: $(BINARIES) $(TEST_DRIVERS) ## build the selected lessons' programs into build/: make build LESSON=01

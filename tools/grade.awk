@@ -4,13 +4,13 @@
 #       one line per test, in the order bats runs them:
 #       POINTS <tab> VISIBILITY <tab> TODO ids <tab> FILE:LINE <tab> NAME
 #   awk -v mode=lesson -v lesson=NN-name -v list=F -v tap=F -v build=F \
-#       -v built=0|1|2 -v stubs="NN.k ..." -v stamp=T \
+#       -v werror=0|1 -v built=0|1|2 -v stubs="NN.k ..." -v stamp=T \
 #       -v json=F -v classroom=F -v xml=F -f tools/grade.awk
 #       score one lesson from its test list and the bats TAP log (built=1),
 #       its compiler's message (0) or nothing (2: not started, not run); write its tests as JSON, GitHub Classroom's
 #       tests and JUnit XML; print an L line (the lesson) and T lines (its
 #       TODOs) for mode=final
-#   awk -v mode=final -v view=table|progress -v dir=D -v work=W \
+#   awk -v mode=final -v view=table|progress -v dir=D -v work=W -v werror=0|1 \
 #       -v summary=F -v seconds=S -f tools/grade.awk
 #       write D/grade.json and D/classroom.json, print the table
 #
@@ -169,6 +169,24 @@ function read_list(    line, f, n) {
 	return n
 }
 
+# first_diagnostic(TEXT): the compiler's first error or warning in TEXT
+# (file:line:col: error: ...), else its first line.
+function first_diagnostic(text,    n, l, i) {
+	n = split(text, l, "\n")
+	for (i = 1; i <= n; i++)
+		if (l[i] ~ /(error|warning): /)
+			return l[i]
+	return n ? l[1] : ""
+}
+
+# no_build(LESSON, TEXT): why LESSON scores 0, from its compiler's TEXT.
+function no_build(lesson, text) {
+	return lesson " does not compile with the course's flags" \
+		(werror ? " (every warning is an error)" : "") \
+		", so every test in it scores 0.\nFirst: " first_diagnostic(text) \
+		"\nThe compiler said:\n"
+}
+
 function read_file(path,    line, s) {
 	s = ""
 	while ((getline line < path) > 0)
@@ -288,7 +306,7 @@ function lesson_mode(    i, n, s, o, why, sep, csep, failures, errors, secs, \
 		if (loose != "")
 			why = why "bats said:\n" loose
 	} else {
-		why = "not run: " lesson " does not compile, so this test scores 0. The compiler said:\n" read_file(build)
+		why = "not run: " no_build(lesson, read_file(build)) read_file(build)
 	}
 	sep = ""
 	csep = ""
@@ -458,7 +476,7 @@ function pct(a, b) { return b ? sprintf("%d%%", int(100 * a / b)) : "-" }
 
 function final_mode(    f, fo, n, i, k, table, score, maxs, tests, passed, \
                        tdone, ttotal, line, bad, nx, seen, s_score, s_maxs, \
-                       s_tests, s_passed, s_done, unseen) {
+                       s_tests, s_passed, s_done, unseen, blog) {
 	init_escapes()
 	n = 0
 	while ((getline line < summary) > 0) {
@@ -511,10 +529,13 @@ function final_mode(    f, fo, n, i, k, table, score, maxs, tests, passed, \
 		passed += lpass[i]
 		tdone += ldone[i]
 		ttotal += ltodos[i]
+		blog = lbuilt[i] < 2 ? read_file(work "/" les[i] ".build") : ""
 		if (lbuilt[i] == 0)
-			bad = bad "\n" les[i] " does not compile; every test in it scores 0. The compiler said:\n" \
-				clip(read_file(work "/" les[i] ".build"), 4000, \
-				"make check LESSON=" substr(les[i], 1, 2) " shows it all")
+			bad = bad "\n" no_build(les[i], blog) \
+				clip(blog, 4000, "make check LESSON=" substr(les[i], 1, 2) " shows it all")
+		else if (blog ~ /warning: /)
+			bad = bad "\n" les[i] " compiles with warnings (GRADE_WERROR=0: not errors here, as they are with the course's flags).\nFirst: " \
+				first_diagnostic(blog) "\n" clip(blog, 2000, "make build LESSON=" substr(les[i], 1, 2) " shows them all")
 	}
 	table = table sprintf("%-24s %9s %9s %11s\n", "total", passed "/" tests, \
 		score "/" maxs, tdone "/" ttotal)

@@ -12,5 +12,5 @@ $(OUT)/01-hello-server/hello-check: tests/hello-check.c \
 		$(call headers_of,01-hello-server) $(call common_of,01-hello-server) \
 		$(OUT)/.flags
 	@mkdir -p $(@D)
-	$(COMPILE) -I$(SRC)/01-hello-server -Ilessons/01-hello-server \
+	$(PROGRAM_COMPILE) -I$(SRC)/01-hello-server -Ilessons/01-hello-server \
 		-I$(COMMON) -o $@ tests/hello-check.c $(call common_of,01-hello-server)

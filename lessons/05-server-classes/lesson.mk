@@ -19,6 +19,6 @@ $(OUT)/05-server-classes/ss-check: tests/ss-check.c tests/np-test.c \
 		$(call headers_of,05-server-classes) $(call common_of,05-server-classes) \
 		$(OUT)/.flags
 	@mkdir -p $(@D)
-	$(COMPILE) -pthread -I$(SRC)/05-server-classes \
+	$(PROGRAM_COMPILE) -pthread -I$(SRC)/05-server-classes \
 		-Ilessons/05-server-classes -I$(COMMON) -Itests -o $@ \
 		$(filter %.c,$^) -pthread

@@ -181,6 +181,33 @@ valid_reports() {
 	assert_equal "$("$DOC" xml "$T/g/reports/01-hello-server.xml" count error)" "$N1"
 }
 
+@test "grade: a warning stops a lesson, named first; GRADE_WERROR=0 grades it with the warning shown" {
+	lesson01 "$T/src"
+	# What another compiler version may warn about: an unused variable.
+	printf 'int np_warns(void);\nint np_warns(void) { int unused; return 0; }\n' \
+		>>"$T/src/01-hello-server/hello-server.c"
+	tool make -C "$NP_ROOT" --no-print-directory grade SRC="$T/src" OUT="$T/bin" \
+		LESSON=01 GRADE_DIR="$T/g"
+	assert_success
+	assert_line --regexp "^01-hello-server +0/$N1 +0/$P1 +0/6 +does not compile\$"
+	assert_line "01-hello-server does not compile with the course's flags (every warning is an error), so every test in it scores 0."
+	assert_line --regexp "^First: .*hello-server.c:[0-9]+:[0-9]+: (error|warning): unused variable .unused."
+	[[ $(q "$T/g/grade.json" 'tests[0].output') == "not run: 01-hello-server does not compile with the course's flags"*$'\nFirst: '*"unused"* ]] ||
+		fail "a test's output does not start with why: $(q "$T/g/grade.json" 'tests[0].output' | head -n 3)"
+	# The instructor's choice: warnings shown, not fatal; full marks.
+	tool make -C "$NP_ROOT" --no-print-directory grade SRC="$T/src" OUT="$T/bin" \
+		LESSON=01 GRADE_DIR="$T/g" GRADE_WERROR=0
+	assert_success
+	assert_line "score: $P1 of $P1 points (100%)"
+	assert_line --regexp "^01-hello-server compiles with warnings \(GRADE_WERROR=0"
+	assert_line --regexp "^First: .*hello-server.c:[0-9]+:[0-9]+: warning: unused variable .unused."
+	[[ $(q "$T/g/grade.json" output) == *"compiles with warnings"* ]] ||
+		fail "results.json does not show the warning"
+	tool make -C "$NP_ROOT" --no-print-directory grade LESSON=01 GRADE_DIR="$T/g" GRADE_WERROR=no
+	assert_failure
+	[[ $stderr == *"GRADE_WERROR=no: expected 0 or 1"* ]] || fail "no word on GRADE_WERROR=no"
+}
+
 @test "grade: TESTS_EXTRA adds hidden tests; tags set points and visibility; odd bytes stay valid" {
 	# Not a heredoc here: bats would rewrite its @test lines.
 	mkdir -p "$T/extra"
