@@ -265,6 +265,10 @@ function read_tap(    l, ok, rest, num, cur, t, m, last) {
 			# ... in test file ..., line N)", then "`CMD' failed"): for
 			# an instructor, not the first thing a student reads. It
 			# goes after the test's own message (see with_trace()).
+			# bats (patched by tools/bootstrap) already puts it last,
+			# under this line, which with_trace() writes again.
+			if (trace_at == 0 && t == "where the test stopped (bats):")
+				continue
 			if (trace_at == 0 && t ~ /^\((from function `|in test file )/)
 				trace_at = 1
 			if (trace_at == 1) {

@@ -181,6 +181,20 @@ valid_reports() {
 	assert_equal "$("$DOC" xml "$T/g/reports/01-hello-server.xml" count error)" "$N1"
 }
 
+@test "check: a failed test's report opens with what went wrong; bats' trace of where it stopped comes last" {
+	tool make -C "$NP_ROOT" --no-print-directory check LESSON=01 NP_BATS_ARGS='--filter TODO.01\.1.'
+	assert_failure
+	local n
+	n=$(grep -c '^not ok ' <<<"$output" || true)
+	((n >= 3)) || fail "expected the skeleton to fail its TODO(01.1) tests, $n failed"
+	# The line after each 'not ok': the test's message, never the trace.
+	! grep -A1 '^not ok ' <<<"$output" | grep -E '^# \((from function|in test file) ' ||
+		fail "a report opens with bats' trace"
+	assert_equal "$(grep -c '^# where the test stopped (bats):$' <<<"$output")" "$n"
+	# The trace right under that line.
+	assert_equal "$(grep -A1 '^# where the test stopped (bats):$' <<<"$output" | grep -cE '^# \((from function|in test file) ')" "$n"
+}
+
 @test "grade: a warning stops a lesson, named first; GRADE_WERROR=0 grades it with the warning shown" {
 	lesson01 "$T/src"
 	# What another compiler version may warn about: an unused variable.
