@@ -483,6 +483,16 @@ header_line() {
 	assert_output --partial 'stray.c:4: a //: stub line that does not follow an END SOLUTION line'
 }
 
+@test "dist-student: a release that fails its self-check leaves no tarball to hand out" {
+	# A compiler that fails: the self-check's make build cannot pass.
+	CC=false tool env LESSON=01 "$NP_ROOT/tools/dist-student" "$T/dist"
+	assert_failure
+	assert_line --regexp '^self-check: make build: .*FAILED$'
+	assert_line --partial 'the release failed its self-check; do not hand it out'
+	[[ ! -e $T/dist/netprog-student.tar.gz ]] || fail "the tarball is still there"
+	[[ -d $T/dist/netprog-student ]] || fail "the tree to look at is gone"
+}
+
 @test "dist-reference: the student release with clean references, no header line, passing its self-check" {
 	tool env LESSON=01 "$NP_ROOT/tools/dist-student" --reference "$T/dist"
 	assert_success
