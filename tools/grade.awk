@@ -15,9 +15,11 @@
 #       write D/grade.json and D/classroom.json, print the table
 #
 # Points come from the tests: a test tagged "# bats test_tags=points:N" is
-# worth N; otherwise a test whose name names a TODO(NN.k) is worth 1, and
-# one that names none (given code, usage) 0, since it passes on the
-# skeleton. "# bats file_tags=points:N" sets a file's default. A tag
+# worth N; else the first line of the weights file (tests/weights, or
+# GRADE_WEIGHTS=FILE; "todo:NN.k N", "tag:NAME N" or "lesson:NN N") that
+# matches it; else "# bats file_tags=points:N", its file's default; else
+# a test whose name names a TODO(NN.k) is worth 1, and one that names none
+# (given code, usage) 0, since it passes on the skeleton. A tag
 # visibility:V sets Gradescope's visibility of the test (default visible).
 # Exit status 3 means the tool cannot trust what it read (it says why).
 
@@ -32,9 +34,11 @@ function tags_of(line, where,    t, n, i, k, v) {
 	n = split(line, t, ",")
 	tag_points = ""
 	tag_vis = ""
+	tag_all = ""
 	for (i = 1; i <= n; i++) {
 		gsub(/^[ \t]+|[ \t]+$/, "", t[i])
 		k = t[i]
+		tag_all = tag_all " " k " "
 		if (k ~ /^points:/) {
 			v = substr(k, 8)
 			if (v !~ /^[0-9]+$/)
@@ -78,12 +82,61 @@ function list_line(    at, line, q, rest, k, name, after, idstr, p, v) {
 		die(at ": a test name with \\, $ or ` is expanded by bats; the grader needs it literal")
 	idstr = todo_ids(name)
 	p = pending_points != "" ? pending_points : \
-		file_points != "" ? file_points : (idstr != "" ? 1 : 0)
+		weight_of(idstr, pending_tags file_tags, FILENAME)
+	if (p == "")
+		p = file_points != "" ? file_points : (idstr != "" ? 1 : 0)
 	v = pending_vis != "" ? pending_vis : \
 		file_vis != "" ? file_vis : "visible"
 	printf "%d\t%s\t%s\t%s\t%s\n", p, v, idstr, at, name
 	pending_points = ""
 	pending_vis = ""
+	pending_tags = ""
+}
+
+# read_weights(): the weights file (GRADE_WEIGHTS, else tests/weights if
+# there is one): each line "todo:NN.k N", "tag:NAME N" or "lesson:NN N";
+# # starts a comment. Kept in order in wsel[], wpts[].
+function read_weights(    file, line, f, n, at) {
+	file = ENVIRON["GRADE_WEIGHTS"]
+	if (file == "") {
+		file = "tests/weights"
+		if ((getline line < file) < 0)
+			return
+		close(file)
+	}
+	nweights = 0
+	at = 0
+	while ((n = (getline line < file)) > 0) {
+		at++
+		sub(/#.*/, "", line)
+		n = split(line, f, " ")
+		if (n == 0)
+			continue
+		if (n != 2 || f[1] !~ /^(todo:[0-9][0-9]\.[0-9]+|tag:[^ ]+|lesson:[0-9][0-9])$/ || f[2] !~ /^[0-9]+$/)
+			die(file ":" at ": expected todo:NN.k N, tag:NAME N or lesson:NN N (N a whole number), got: " line)
+		wsel[++nweights] = f[1]
+		wpts[nweights] = f[2] + 0
+	}
+	if (n < 0)
+		die("cannot read the weights file " file)
+	close(file)
+}
+
+# weight_of(IDS, TAGS, FILE): the points of the first weights line that
+# matches a test with these TODO ids, tags (" a  b ") and test file; ""
+# when none does.
+function weight_of(ids, tags, file,    i, sel, v, base) {
+	base = file
+	sub(/.*\//, "", base)
+	for (i = 1; i <= nweights; i++) {
+		sel = wsel[i]
+		v = substr(sel, index(sel, ":") + 1)
+		if ((sel ~ /^todo:/ && index(" " ids " ", " " v " ")) ||
+		    (sel ~ /^tag:/ && index(tags, " " v " ")) ||
+		    (sel ~ /^lesson:/ && substr(base, 1, 2) == v))
+			return wpts[i]
+	}
+	return ""
 }
 
 # Strings for JSON and XML. Input bytes are valid UTF-8 without NUL
@@ -630,15 +683,18 @@ BEGIN {
 	}
 	if (mode != "list")
 		die("grade.awk: mode must be list, lesson or final")
+	read_weights()
 }
 
 mode == "list" && FNR == 1 {
 	file_points = file_vis = pending_points = pending_vis = ""
+	file_tags = pending_tags = ""
 }
 mode == "list" && /^[ \t]*#[ \t]*bats[ \t]+file_tags=/ {
 	tags_of($0, FILENAME ":" FNR)
 	file_points = tag_points
 	file_vis = tag_vis
+	file_tags = tag_all
 	next
 }
 mode == "list" && /^[ \t]*#[ \t]*bats[ \t]+test_tags=/ {
@@ -647,6 +703,7 @@ mode == "list" && /^[ \t]*#[ \t]*bats[ \t]+test_tags=/ {
 		pending_points = tag_points
 	if (tag_vis != "")
 		pending_vis = tag_vis
+	pending_tags = pending_tags tag_all
 	next
 }
 mode == "list" && /^[ \t]*@test([ \t]|$)/ {

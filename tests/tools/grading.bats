@@ -251,6 +251,34 @@ valid_reports() {
 		fail "grade.json's lesson row counts a test students may not see yet: $seen"
 }
 
+@test "grade: tests/weights sets points by TODO, tag or lesson; the first line that matches wins, a test's own points tag over all" {
+	local n11 want
+	n11=$(grep -c '^@test "[^"]*TODO(01\.1)' "$NP_ROOT/tests/01-hello-server.bats")
+	printf '# by TODO, then tag, then lesson\ntodo:01.1 3\ntag:robust 5\nlesson:01 2\n' >"$T/weights"
+	mkdir -p "$T/extra"
+	printf '# bats test_tags=robust\n@test "extra: robust" {\n\ttrue\n}\n# bats test_tags=points:7,robust\n@test "extra: its own points" {\n\ttrue\n}\n' \
+		>"$T/extra/01-w.bats"
+	tool env GRADE_WEIGHTS="$T/weights" make -C "$NP_ROOT" --no-print-directory grade \
+		SRC=solutions LESSON=01 GRADE_DIR="$T/g" TESTS_EXTRA="$T/extra"
+	assert_success
+	want=$((n11 * 3 + (N1 - n11) * 2 + 5 + 7))
+	assert_line "score: $want of $want points (100%)"
+	assert_equal "$(q "$T/g/grade.json" "tests[$N1].max_score")" 5
+	assert_equal "$(q "$T/g/grade.json" "tests[$((N1 + 1))].max_score")" 7
+	classroom_agrees "$T/g/classroom.json"
+	assert_equal "$CLASSROOM_MAX" "$want"
+	# The file as shipped keeps the scores: a point per TODO test.
+	tool make -C "$NP_ROOT" --no-print-directory grade SRC=solutions LESSON=01 GRADE_DIR="$T/g"
+	assert_success
+	assert_line "score: $P1 of $P1 points (100%)"
+	# A line the grader cannot read stops it, and says where.
+	printf 'todo:1.1 3\n' >"$T/weights"
+	tool env GRADE_WEIGHTS="$T/weights" make -C "$NP_ROOT" --no-print-directory grade \
+		SRC=solutions LESSON=01 GRADE_DIR="$T/g"
+	assert_failure
+	[[ $stderr == *"$T/weights:1: expected todo:NN.k N"* ]] || fail "no word on the bad line: $stderr"
+}
+
 @test "grade: it exits non-zero when the grading itself is broken, not the code" {
 	tool make -C "$NP_ROOT" --no-print-directory grade LESSON=01 GRADE_DIR="$T/g" \
 		TESTS_EXTRA="$T/missing"
